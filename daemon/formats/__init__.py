@@ -1,0 +1,1 @@
+"""Wire-format codecs: one package per API shape, all translating through daemon.model."""
