@@ -1,0 +1,1 @@
+"""cliproxyctl: the command-line handle on the cliproxy daemon."""

@@ -1,0 +1,3 @@
+from cliproxyctl.app import main
+
+main()

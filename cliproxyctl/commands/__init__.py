@@ -1,0 +1,1 @@
+"""The CLI commands, grouped by what they act on."""

@@ -1,0 +1,71 @@
+"""The control-socket client: HTTP over the daemon's private Unix socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cliproxyctl.errors import CliError, NotRunning
+
+
+class ControlClient:
+    def __init__(self, socket_path: Path, timeout: float = 5.0) -> None:
+        self.socket_path = socket_path
+        self._client = httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(socket_path)),
+            base_url="http://cliproxy",
+            timeout=timeout,
+        )
+
+    def __enter__(self) -> ControlClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if not self.socket_path.exists():
+            raise NotRunning(f"the daemon is not running (no control socket at {self.socket_path})")
+        try:
+            return self._client.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.RemoteProtocolError) as error:
+            raise NotRunning(
+                f"the daemon is not running (control socket {self.socket_path} does not answer)"
+            ) from error
+        except httpx.TimeoutException as error:
+            raise CliError(f"the daemon did not answer in time: {error}") from error
+
+    def is_running(self) -> bool:
+        try:
+            self._request("GET", "/status")
+        except CliError:
+            return False
+        return True
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/status").json()
+        return result
+
+    def reload(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("POST", "/reload").json()
+        return result
+
+    def shutdown(self) -> None:
+        self._request("POST", "/shutdown")
+
+    def logs(self, lines: int) -> list[str]:
+        result: list[str] = self._request("GET", "/logs", params={"lines": lines}).json()["lines"]
+        return result
+
+    def follow_logs(self, lines: int) -> Iterator[str]:
+        if not self.socket_path.exists():
+            raise NotRunning(f"the daemon is not running (no control socket at {self.socket_path})")
+        params = {"lines": lines, "follow": 1}
+        try:
+            with self._client.stream("GET", "/logs", params=params, timeout=None) as response:
+                yield from response.iter_lines()
+        except (httpx.ConnectError, httpx.RemoteProtocolError) as error:
+            raise NotRunning("the daemon went away") from error

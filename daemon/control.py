@@ -1,0 +1,76 @@
+"""The control plane: a Starlette app served on the private Unix socket.
+
+GET  /status              version, pid, uptime, listen address, config, reload, counters
+POST /reload              re-read the config file now
+POST /shutdown            drain and exit
+GET  /logs?lines=N        recent log lines; &follow=1 streams new ones as they come
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from daemon.runtime import DaemonState, ReloadResult
+
+
+@dataclass(slots=True)
+class ControlHooks:
+    """What the control plane may ask of the server that owns it."""
+
+    reload: Callable[[], Awaitable[ReloadResult]]
+    shutdown: Callable[[], None]
+    stopping: asyncio.Event
+
+
+def build_control_app(state: DaemonState, hooks: ControlHooks) -> Starlette:
+    async def status(request: Request) -> Response:
+        return JSONResponse(state.status())
+
+    async def reload(request: Request) -> Response:
+        result = await hooks.reload()
+        return JSONResponse(result.as_dict(), status_code=200 if result.ok else 422)
+
+    async def shutdown(request: Request) -> Response:
+        # Answer first; the server starts draining once this response has gone out.
+        asyncio.get_running_loop().call_soon(hooks.shutdown)
+        return JSONResponse({"ok": True, "message": "draining"}, status_code=202)
+
+    async def logs(request: Request) -> Response:
+        try:
+            lines = int(request.query_params.get("lines", "200"))
+        except ValueError:
+            return JSONResponse({"error": "lines must be a whole number"}, status_code=400)
+        if request.query_params.get("follow") not in ("1", "true"):
+            return JSONResponse({"lines": state.recent_logs.tail(lines)})
+        return StreamingResponse(_follow(lines), media_type="text/plain; charset=utf-8")
+
+    async def _follow(lines: int) -> AsyncIterator[str]:
+        recent = state.recent_logs
+        queue = recent.follow()
+        try:
+            for line in recent.tail(lines):
+                yield line + "\n"
+            while not hooks.stopping.is_set():
+                try:
+                    line = await asyncio.wait_for(queue.get(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                yield line + "\n"
+        finally:
+            recent.unfollow(queue)
+
+    return Starlette(
+        routes=[
+            Route("/status", status, methods=["GET"]),
+            Route("/reload", reload, methods=["POST"]),
+            Route("/shutdown", shutdown, methods=["POST"]),
+            Route("/logs", logs, methods=["GET"]),
+        ]
+    )
