@@ -58,12 +58,17 @@ def main() -> None:
         sys.exit(error.exit_code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         err_console.print("aborted")
         sys.exit(1)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
+    # Typer >= 0.24 vendors its own click: its usage errors are TyperExceptions, not click's.
+    except (click.ClickException, typer.TyperException) as error:
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console.print(f"[red]error:[/red] {error.message}")
+        sys.exit(error.exit_code)  # 2 for a usage error, in both families
     sys.exit(code if isinstance(code, int) else 0)
 
 

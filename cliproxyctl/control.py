@@ -31,7 +31,9 @@ class ControlClient:
             raise NotRunning(f"the daemon is not running (no control socket at {self.socket_path})")
         try:
             return self._client.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.RemoteProtocolError) as error:
+        # NetworkError, not just ConnectError: a socket that accepts and hangs up at once (the
+        # daemon's same-user check) shows as a reset on read or write.
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
             raise NotRunning(
                 f"the daemon is not running (control socket {self.socket_path} does not answer)"
             ) from error
@@ -67,5 +69,5 @@ class ControlClient:
         try:
             with self._client.stream("GET", "/logs", params=params, timeout=None) as response:
                 yield from response.iter_lines()
-        except (httpx.ConnectError, httpx.RemoteProtocolError) as error:
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
             raise NotRunning("the daemon went away") from error

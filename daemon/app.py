@@ -6,7 +6,9 @@ inbound API routes to `routes`; everything here stays on the hot path, so it sta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from starlette.routing import BaseRoute, Router
 
@@ -20,9 +22,21 @@ HEALTH_PATHS = ("/healthz", "/health/liveness", "/health/readiness")
 
 
 class ProxyApp:
-    def __init__(self, state: DaemonState, routes: Sequence[BaseRoute] = ()) -> None:
+    def __init__(
+        self,
+        state: DaemonState,
+        routes: Sequence[BaseRoute] = (),
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.state = state
-        self.router = Router(routes=list(routes), default=self._not_found)
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: Any) -> AsyncIterator[None]:
+            yield
+            if on_shutdown is not None:
+                await on_shutdown()
+
+        self.router = Router(routes=list(routes), default=self._not_found, lifespan=lifespan)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,5 +108,10 @@ def _example_key_in_use(api_keys: Sequence[str]) -> int | None:
 
 
 def build_app(settings: Settings) -> ProxyApp:
-    """The proxy as an ASGI app, for embedding in a server of your own."""
-    return ProxyApp(DaemonState(settings=settings))
+    """The proxy as an ASGI app, for embedding in a server of your own (run its lifespan)."""
+    from daemon.dataplane.plane import DataPlane
+    from daemon.dataplane.routes import build_routes
+
+    state = DaemonState(settings=settings)
+    plane = DataPlane(state)
+    return ProxyApp(state, build_routes(plane), on_shutdown=plane.close)

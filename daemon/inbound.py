@@ -12,6 +12,7 @@ from daemon.model import WireFormat
 _GEMINI_PREFIXES = ("/v1beta/", "/v1alpha/")
 _ANTHROPIC_PATHS = ("/v1/messages",)
 _RESPONSES_PATHS = ("/v1/responses", "/openai/v1/responses", "/backend-api/codex/responses")
+_CHAT_PATHS = ("/v1/chat/", "/v1/completions", "/openai/")
 
 
 def detect_format(path: str, headers: dict[str, str]) -> WireFormat:
@@ -26,6 +27,8 @@ def detect_format(path: str, headers: dict[str, str]) -> WireFormat:
         return WireFormat.ANTHROPIC
     if path.startswith(_RESPONSES_PATHS):
         return WireFormat.OPENAI_RESPONSES
+    if path.startswith(_CHAT_PATHS):
+        return WireFormat.OPENAI_CHAT
     # Shared paths such as /v1/models: the client's own headers tell who is asking.
     if "anthropic-version" in headers or headers.get("user-agent", "").startswith("claude-cli"):
         return WireFormat.ANTHROPIC

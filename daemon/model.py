@@ -11,8 +11,19 @@ Conventions
 - Tool-call arguments are JSON *text*, exactly as the model produced it (it may be invalid JSON).
 - Signed reasoning keeps the format that issued it (`Signature.format`) so it can be restored
   byte-for-byte for that upstream after a trip through a client of another format.
-- `extra` on a type holds wire fields the model does not carry; only the codec of
-  `Request.source_format` (same-format pass-through) writes them back.
+- `extra` on a type holds wire fields the model does not carry, at the level they appeared.
+  Only the codec of the source format writes them back: a request's extras when
+  `Request.source_format` is the encoder's own format, a response's when
+  `Response.source_format` is (same-format pass-through). Every other encoder ignores them.
+- Keys of `extra` starting with "_" are private to the codec that set them (wire-shape notes
+  such as "_openai_chat", "_responses", "_anthropic_block", "_gemini_opaque"): they are never
+  written to the wire, not even by their own codec. `extra["carrier"]` (see
+  daemon/formats/reasoning.py) marks a thinking part that only carries another part's
+  signature; it is never written either. `wire_fields(extra)` gives what may be written.
+- Input that only the source format can express (a Responses `item_reference`, an Anthropic
+  PDF document or server-tool block, a Gemini `executableCode` part, ...) is kept raw in
+  `extra` for same-format pass-through and listed in `Request.same_format_only`;
+  `daemon.formats.policy.check_translatable` refuses to send such a request elsewhere.
 """
 
 from __future__ import annotations
@@ -29,6 +40,11 @@ class WireFormat(StrEnum):
     OPENAI_RESPONSES = "openai_responses"
     ANTHROPIC = "anthropic"
     GEMINI = "gemini"
+
+
+def wire_fields(extra: dict[str, Any]) -> dict[str, Any]:
+    """The entries of an `extra` that may be written to the wire (see the module docstring)."""
+    return {k: v for k, v in extra.items() if not k.startswith("_") and k != "carrier"}
 
 
 Role: TypeAlias = Literal["system", "developer", "user", "assistant", "tool"]
@@ -194,6 +210,9 @@ class Request:
     include_usage: bool | None = None  # OpenAI chat stream_options.include_usage
     user: str | None = None  # end-user id (OpenAI user, Anthropic metadata.user_id)
     source_format: WireFormat | None = None
+    # Descriptions (wire paths) of input kept raw that only `source_format` can express; a
+    # request with any cannot be translated (policy.check_translatable).
+    same_format_only: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -222,7 +241,8 @@ class Response:
     stop_sequence: str | None = None
     usage: Usage = field(default_factory=Usage)
     created: int | None = None  # unix seconds
-    extra: dict[str, Any] = field(default_factory=dict)
+    source_format: WireFormat | None = None  # the codec that decoded it; its encoder alone
+    extra: dict[str, Any] = field(default_factory=dict)  # writes `extra` back
 
 
 @dataclass(slots=True)
@@ -242,6 +262,18 @@ class ApiError:
 # Output is a sequence of blocks, as in Anthropic's stream: each block is started, receives
 # deltas, and is stopped before the next block starts. Decoders of formats without explicit
 # block boundaries (OpenAI chat, Gemini) synthesize them; encoders of such formats ignore them.
+#
+# Every decoder emits, in order:
+#     MessageStart, (BlockStart, deltas…, BlockStop)*, UsageUpdate any time, MessageStop
+# Block indices are 0, 1, 2, … in order of appearance. When the upstream fails after the stream
+# began (an error event, unparsable data, a stream cut short), the decoder ends with exactly:
+#     BlockStop (of the open block, if any), StreamError, MessageStop(stop_reason="error")
+# and emits nothing after. (A failure before any output may come without MessageStart.) A
+# MessageStop("error") may also come alone, when the upstream itself ended the message with an
+# error-like stop reason (e.g. Gemini MALFORMED_FUNCTION_CALL).
+# Every encoder produces a well-formed stream of its format for any such sequence, also when
+# StreamError follows MessageStop("error") instead of preceding it, when MessageStart is missing
+# or a block is never stopped; it ignores whatever comes after the stream has ended.
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from daemon.clock import Clock, SystemClock
 from daemon.logs import RecentLines, SecretMasker
+from daemon.model import Usage
 from daemon.version import __version__
 
 if TYPE_CHECKING:
@@ -46,6 +47,50 @@ class Counters:
 
 
 @dataclass(slots=True)
+class UsageTotals:
+    """Token usage since start, in total and per requested model."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    by_model: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def record(self, model: str, usage: Usage) -> None:
+        self.requests += 1
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.cached_tokens += usage.cached_tokens
+        self.reasoning_tokens += usage.reasoning_tokens
+        row = self.by_model.setdefault(
+            model,
+            {
+                "requests": 0,
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "cached_tokens": 0,
+                "reasoning_tokens": 0,
+            },
+        )
+        row["requests"] += 1
+        row["input_tokens"] += usage.input_tokens
+        row["output_tokens"] += usage.output_tokens
+        row["cached_tokens"] += usage.cached_tokens
+        row["reasoning_tokens"] += usage.reasoning_tokens
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_tokens": self.cached_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "by_model": {k: dict(v) for k, v in sorted(self.by_model.items())},
+        }
+
+
+@dataclass(slots=True)
 class DaemonState:
     """Everything the proxy and control apps share; passed in, never global."""
 
@@ -55,6 +100,7 @@ class DaemonState:
     masker: SecretMasker = field(default_factory=SecretMasker)
     recent_logs: RecentLines = field(default_factory=RecentLines)
     counters: Counters = field(default_factory=Counters)
+    usage: UsageTotals = field(default_factory=UsageTotals)
     started_at: float = 0.0
     listen: str = ""
     last_reload: ReloadResult | None = None
@@ -81,4 +127,5 @@ class DaemonState:
             "config_warnings": list(self.config_warnings),
             "last_reload": self.last_reload.as_dict() if self.last_reload else None,
             "requests": self.counters.as_dict(),
+            "usage": self.usage.as_dict(),
         }

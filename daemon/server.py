@@ -32,6 +32,8 @@ from daemon.app import ProxyApp
 from daemon.clock import Clock, SystemClock
 from daemon.config import ConfigError, Settings, load_config
 from daemon.control import ControlHooks, build_control_app
+from daemon.dataplane.plane import DataPlane
+from daemon.dataplane.routes import build_routes
 from daemon.fileio import atomic_write
 from daemon.logs import configure_logging, set_debug
 from daemon.paths import MAX_SOCKET_PATH, Paths, ensure_private_dir
@@ -100,6 +102,7 @@ class Daemon:
         self._servers: list[_Server] = []
         self._lock_file: IO[str] | None = None
         self.state: DaemonState | None = None
+        self._plane: DataPlane | None = None
 
     # ------------------------------------------------------------------ entry points
 
@@ -144,7 +147,9 @@ class Daemon:
         try:
             loaded = load_config(self.config_path, self.environ)
             check_bind_safety(loaded.settings)
-        except (ConfigError, StartupError) as error:
+            if self._plane is not None:
+                self._plane.apply(loaded.settings)
+        except (ConfigError, StartupError, ValueError) as error:
             result = ReloadResult(
                 False, self.clock.time(), f"refused, running config kept: {error}"
             )
@@ -223,6 +228,11 @@ class Daemon:
         )
         for warning in warnings:
             log.warning("%s", warning)
+        try:
+            plane = DataPlane(state)
+        except ValueError as error:
+            raise StartupError(f"invalid provider configuration: {error}") from error
+        self._plane = plane
         proxy_sock = _bind_tcp(settings.host, settings.port)
         control_sock = self._bind_control_socket()
         host, port = proxy_sock.getsockname()[:2]
@@ -232,7 +242,7 @@ class Daemon:
 
         proxy = _Server(
             uvicorn.Config(
-                ProxyApp(state),
+                ProxyApp(state, build_routes(plane), on_shutdown=plane.close),
                 log_config=None,
                 access_log=True,
                 lifespan="on",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from daemon.errors import TranslationError
-from daemon.model import WireFormat
+from daemon.model import Request, WireFormat
 
 log = logging.getLogger("cliproxy.formats")
 
@@ -21,3 +21,17 @@ def drop(field: str, target: WireFormat, reason: str) -> None:
 def reject(field: str, target: WireFormat, reason: str) -> TranslationError:
     """The error to raise when `field` cannot be sent to `target` at all."""
     return TranslationError(f"{field} cannot be sent to a {target} upstream: {reason}", param=field)
+
+
+def check_translatable(request: Request, target: WireFormat) -> None:
+    """Raise the policy error when `request` holds input only its own format can express
+    (`Request.same_format_only`) and is bound for an upstream of another format."""
+    if request.source_format != target and request.same_format_only:
+        listed = request.same_format_only
+        more = f" ({len(listed) - 1} more such inputs)" if len(listed) > 1 else ""
+        raise reject(
+            listed[0],
+            target,
+            f"only {request.source_format} upstreams understand it{more}; "
+            "send it to a model served by one, or leave it out",
+        )

@@ -12,8 +12,14 @@ OpenAI Chat Completions has no opaque field at all, so signatures cannot survive
 
 Effort ⇄ budget (nearest setting; budget -1 means "let the model decide"):
 
-    effort    none  minimal  low   medium  high   xhigh
-    budget    0     512      1024  8192    24576  32768
+    effort    none  minimal  low   medium  high   xhigh  max
+    budget    0     512      1024  8192    24576  32768  32768
+
+"max" is Anthropic's top `output_config.effort` (above its "xhigh"). No other format has it:
+towards OpenAI it becomes "xhigh" (`effort_within(effort, OPENAI_EFFORTS)`), towards a budget
+it is 32768, the largest budget every thinking Gemini model accepts (Anthropic itself keeps the
+effort). A budget never maps back to "max" (`effort_for_budget` stops at "xhigh").
+Effort levels outside the table are dropped or rejected by each codec (see policy.py).
 """
 
 from __future__ import annotations
@@ -35,12 +41,33 @@ BUDGET_OF_EFFORT: dict[str, int] = {
     "medium": 8192,
     "high": 24576,
     "xhigh": 32768,
+    "max": 32768,
 }
+OPENAI_EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 
 def budget_for_effort(effort: str) -> int | None:
     """Token budget for an effort level; None for a level we do not know."""
     return BUDGET_OF_EFFORT.get(effort.lower())
+
+
+def effort_within(effort: str, levels: tuple[str, ...]) -> str | None:
+    """`effort` if `levels` has it, else the level whose budget is nearest (ties: the higher);
+    None for an effort we do not know."""
+    effort = effort.lower()
+    if effort in levels:
+        return effort
+    budget = budget_for_effort(effort)
+    if budget is None:
+        return None
+    best: str | None = None
+    for level in levels:
+        own = BUDGET_OF_EFFORT.get(level)
+        if own is None:
+            continue
+        if best is None or abs(own - budget) <= abs(BUDGET_OF_EFFORT[best] - budget):
+            best = level
+    return best
 
 
 def effort_for_budget(budget: int) -> str:

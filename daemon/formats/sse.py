@@ -55,11 +55,24 @@ class SSEParser:
                 text = text[1:]
         text = self._buffer + text
         events: list[SSEEvent] = []
+        if "\r" not in text:
+            # The common case (LF-only streams): one split instead of a scan per line.
+            lines = text.split("\n")
+            self._buffer = lines.pop()
+            for line in lines:
+                event = self._line(line)
+                if event is not None:
+                    events.append(event)
+            return events
         start = 0
         length = len(text)
+        cr = text.find("\r")
+        lf = text.find("\n")
         while start < length:
-            cr = text.find("\r", start)
-            lf = text.find("\n", start)
+            if 0 <= cr < start:
+                cr = text.find("\r", start)
+            if 0 <= lf < start:
+                lf = text.find("\n", start)
             if cr == -1 and lf == -1:
                 break
             if cr == -1 or (lf != -1 and lf < cr):
@@ -76,6 +89,11 @@ class SSEParser:
             start = next_start
         self._buffer = text[start:]
         return events
+
+    @property
+    def at_boundary(self) -> bool:
+        """True between events: nothing of a next event has been seen yet."""
+        return not self._buffer and not self._has_data and self._event is None
 
     def close(self) -> list[SSEEvent]:
         """End of stream: a final event without its blank line is still delivered."""

@@ -1,0 +1,1 @@
+"""Offline micro-benchmarks (`python -m bench.codecs`)."""

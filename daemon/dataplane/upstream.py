@@ -1,0 +1,126 @@
+"""The data plane's upstream client: one pooled aiohttp session per distinct proxy.
+
+aiohttp rather than httpx on the hot path: measured here, httpx 0.28's pool costs ~7 ms of CPU
+per request at 50 concurrent connections against ~0.3 ms for an aiohttp ClientSession.
+
+Timeouts (seconds, see `Timeouts`): `connect` for the TCP/TLS handshake; `first_byte` for the
+response headers of a stream; `non_stream` for a whole non-stream response (reasoning models
+may think for minutes before the headers come); `idle` between two chunks of a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from daemon.errors import ProxyError
+from daemon.providers.base import UpstreamRequest
+
+log = logging.getLogger("cliproxy.upstream")
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    connect: float = 10.0
+    first_byte: float = 60.0
+    non_stream: float = 600.0
+    idle: float = 120.0
+
+
+class UpstreamUnreachable(ProxyError):
+    """The upstream could not be reached or broke the connection before answering."""
+
+    status = 502
+    kind = "bad_gateway"
+
+
+class UpstreamTimeout(ProxyError):
+    status = 504
+    kind = "timeout"
+
+
+class UpstreamPool:
+    """Sessions keyed by proxy URL ("" = direct), created on first use, closed together."""
+
+    def __init__(self, timeouts: Timeouts | None = None) -> None:
+        self.timeouts = timeouts or Timeouts()
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+
+    def _session(self, proxy_url: str) -> aiohttp.ClientSession:
+        session = self._sessions.get(proxy_url)
+        if session is None or session.closed:
+            connector: aiohttp.BaseConnector
+            if proxy_url.startswith("socks"):
+                try:
+                    from aiohttp_socks import ProxyConnector
+                except ImportError as error:
+                    raise UpstreamUnreachable(
+                        f"proxy-url {proxy_url.split('@')[-1]} needs SOCKS support: "
+                        "pip install 'cliproxy[socks]'"
+                    ) from error
+                connector = ProxyConnector.from_url(proxy_url, limit=0, ttl_dns_cache=300)
+            else:
+                connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None, connect=self.timeouts.connect),
+                auto_decompress=True,
+                skip_auto_headers=("User-Agent",),
+            )
+            self._sessions[proxy_url] = session
+        return session
+
+    async def open(self, request: UpstreamRequest, proxy_url: str | None) -> aiohttp.ClientResponse:
+        """Send `request` and return once the response headers are in (the body is not read)."""
+        proxy = proxy_url if proxy_url and proxy_url != "direct" else ""
+        session = self._session(proxy if proxy.startswith("socks") else "")
+        kwargs: dict[str, Any] = {}
+        if proxy and not proxy.startswith("socks"):
+            kwargs["proxy"] = proxy
+        limit = self.timeouts.first_byte if request.stream else self.timeouts.non_stream
+        try:
+            async with asyncio.timeout(limit):
+                return await session.request(
+                    request.method,
+                    request.url,
+                    data=request.body,
+                    headers=request.headers,
+                    allow_redirects=False,
+                    **kwargs,
+                )
+        except TimeoutError as error:
+            what = "its first byte" if request.stream else "a response"
+            raise UpstreamTimeout(f"the upstream did not send {what} within {limit:g}s") from error
+        except aiohttp.ClientError as error:
+            raise UpstreamUnreachable(f"cannot reach the upstream: {_describe(error)}") from error
+
+    async def read_body(self, response: aiohttp.ClientResponse, limit: int) -> bytes:
+        """The whole body of a non-stream response, within the non-stream timeout."""
+        try:
+            async with asyncio.timeout(self.timeouts.non_stream):
+                body = await response.content.read(limit + 1)
+        except TimeoutError as error:
+            raise UpstreamTimeout("the upstream stopped sending its response") from error
+        except aiohttp.ClientError as error:
+            raise UpstreamUnreachable(
+                f"the upstream broke off its response: {_describe(error)}"
+            ) from error
+        if len(body) > limit:
+            raise UpstreamUnreachable(f"the upstream response exceeds {limit} bytes")
+        return body
+
+    async def close(self) -> None:
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()
+
+
+def _describe(error: BaseException) -> str:
+    # aiohttp's messages may embed the URL; the URL may carry a ?key=, so keep only the class
+    # and the OS-level reason.
+    reason = getattr(error, "os_error", None) or getattr(error, "strerror", None)
+    return f"{type(error).__name__}" + (f" ({reason})" if reason else "")

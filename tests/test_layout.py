@@ -1,0 +1,48 @@
+"""Cheap meta-tests that keep the codebase honest as it grows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_PLANE = ("starlette", "uvicorn", "aiohttp", "daemon.formats", "daemon.app", "daemon.server")
+
+
+def test_every_public_module_has_a_test_file() -> None:
+    test_names = {p.stem for p in (ROOT / "tests").rglob("test_*.py")}
+    missing = []
+    for package in ("daemon", "cliproxyctl"):
+        for module in sorted((ROOT / package).rglob("*.py")):
+            name = module.stem
+            if name.startswith("_") or name in {"__init__", "__main__"}:
+                continue
+            if not any(name in test for test in test_names):
+                missing.append(str(module.relative_to(ROOT)))
+    assert not missing, f"modules with no test file naming them: {missing}"
+
+
+def test_the_cli_does_not_import_the_data_plane() -> None:
+    probe = (
+        "import sys\n"
+        "from cliproxyctl.app import app\n"
+        "import cliproxyctl.commands.daemon, cliproxyctl.control\n"
+        f"bad = [m for m in sys.modules if m.startswith({DATA_PLANE!r})]\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_the_embedding_api_is_small_and_lazy() -> None:
+    probe = (
+        "import sys, daemon\n"
+        "assert sorted(daemon.__all__) == ['__version__', 'build_app', 'serve'], daemon.__all__\n"
+        "assert 'daemon.app' not in sys.modules\n"
+        "assert callable(daemon.build_app) and callable(daemon.serve)\n"
+        "assert 'daemon.app' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=60)
