@@ -23,6 +23,7 @@ from daemon.config.model import (
     RoutingSettings,
     Settings,
     TlsSettings,
+    UpstreamTimeouts,
 )
 from daemon.config.template import default_config_text
 
@@ -41,6 +42,7 @@ __all__ = [
     "RoutingSettings",
     "Settings",
     "TlsSettings",
+    "UpstreamTimeouts",
     "default_config_text",
     "format_key",
     "load_config",

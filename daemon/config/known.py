@@ -44,6 +44,8 @@ TOP_LEVEL_KEYS: frozenset[str] = frozenset(
         "force-model-prefix",
         "drain-timeout",
         "max-body-size-mb",
+        "upstream-timeouts",
+        "stream-keepalive-seconds",
         "request-log",
         "ws-auth",
         "passthrough-headers",
@@ -126,6 +128,8 @@ KNOWN_PASSTHROUGH: frozenset[str] = frozenset(
 )
 
 TLS_KEYS = frozenset({"enable", "cert", "key"})
+
+UPSTREAM_TIMEOUT_KEYS = frozenset({"connect", "first-byte", "idle", "non-stream"})
 
 ROUTING_KEYS = frozenset({"strategy", "session-affinity", "session-affinity-ttl"})
 ROUTING_PASSTHROUGH = frozenset({"session-affinity-subagents"})

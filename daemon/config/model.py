@@ -26,6 +26,17 @@ class TlsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class UpstreamTimeouts:
+    """Seconds: TCP/TLS connect; a stream's response headers; a whole non-stream response
+    (reasoning models may think for minutes first); silence between two chunks of a stream."""
+
+    connect: float = 10.0
+    first_byte: float = 60.0
+    non_stream: float = 600.0
+    idle: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingSettings:
     strategy: str = "round-robin"
     session_affinity: bool = False
@@ -109,6 +120,8 @@ class Settings:
     force_model_prefix: bool = False
     drain_timeout: float = 30.0
     max_body_size_mb: int = 32
+    upstream_timeouts: UpstreamTimeouts = field(default_factory=UpstreamTimeouts)
+    stream_keepalive_seconds: float = 15.0  # 0: never send keep-alives on silent streams
     # Simple CLIProxyAPI keys, typed so later issues can use them.
     request_log: bool = False
     ws_auth: bool = False

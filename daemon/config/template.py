@@ -45,6 +45,8 @@ max-retry-interval = 30
 drain-timeout = 30.0
 # Largest request body accepted, in MB.
 max-body-size-mb = 32
+# Seconds of silence on a stream before the client gets a keep-alive (0: never).
+stream-keepalive-seconds = 15.0
 
 # Count requests and tokens per key and model.
 usage-statistics-enabled = false
@@ -52,6 +54,14 @@ usage-statistics-enabled = false
 force-model-prefix = false
 # When true, unknown keys in this file are errors instead of warnings.
 strict-config = false
+
+# Upstream timeouts, in seconds: the TCP/TLS connect; a stream's first byte; a whole
+# non-stream response (reasoning models may think for minutes first); silence mid-stream.
+[upstream-timeouts]
+connect = 10.0
+first-byte = 60.0
+non-stream = 600.0
+idle = 120.0
 
 # HTTPS on the proxy listener.
 [tls]

@@ -19,6 +19,7 @@ from daemon.config.model import (
     RoutingSettings,
     Settings,
     TlsSettings,
+    UpstreamTimeouts,
 )
 from daemon.config.values import Context, Table, describe, parse_duration
 
@@ -44,6 +45,8 @@ def build_settings(ctx: Context, data: Mapping[str, Any], environ: Mapping[str, 
         force_model_prefix=top.flag("force-model-prefix"),
         drain_timeout=top.number("drain-timeout", 30.0, 0.0),
         max_body_size_mb=top.integer("max-body-size-mb", 32, 1),
+        upstream_timeouts=_upstream_timeouts(top),
+        stream_keepalive_seconds=top.number("stream-keepalive-seconds", 15.0, 0.0),
         request_log=top.flag("request-log"),
         ws_auth=top.flag("ws-auth"),
         passthrough_headers=top.flag("passthrough-headers"),
@@ -113,6 +116,17 @@ def _tls(top: Table, environ: Mapping[str, str]) -> TlsSettings:
                     f"tls.enable is true but tls.{name} is not set; give the path of the PEM file",
                 )
     return tls
+
+
+def _upstream_timeouts(top: Table) -> UpstreamTimeouts:
+    t = top.table("upstream-timeouts", k.UPSTREAM_TIMEOUT_KEYS)
+    default = UpstreamTimeouts()
+    return UpstreamTimeouts(
+        connect=t.number("connect", default.connect, 0.001),
+        first_byte=t.number("first-byte", default.first_byte, 0.001),
+        non_stream=t.number("non-stream", default.non_stream, 0.001),
+        idle=t.number("idle", default.idle, 0.001),
+    )
 
 
 def _routing(top: Table) -> RoutingSettings:

@@ -30,7 +30,6 @@ from daemon.runtime import DaemonState
 log = logging.getLogger("cliproxy.dataplane")
 
 MAX_UPSTREAM_BODY = 64 * 1024 * 1024
-KEEPALIVE_INTERVAL = 15.0
 # Fields that would let a client choose where the proxy sends its credentials.
 STEERING_FIELDS = ("api_base", "base_url", "api_url", "endpoint")
 
@@ -188,6 +187,7 @@ class Pipeline:
         decoder = upstream_codec.stream_decoder()
         translator = PassThrough(decoder, encoder) if passthrough else Translating(decoder, encoder)
         json_array = call.client_format == WireFormat.GEMINI and not call.gemini_sse
+        keepalive_interval = self.state.settings.stream_keepalive_seconds
         await send(
             {
                 "type": "http.response.start",
@@ -201,8 +201,8 @@ class Pipeline:
             receive,
             send,
             idle_timeout=self.pool.timeouts.idle,
-            keepalive=_keepalive(call.client_format, json_array),
-            keepalive_interval=KEEPALIVE_INTERVAL,
+            keepalive=_keepalive(call.client_format, json_array) if keepalive_interval else None,
+            keepalive_interval=keepalive_interval,
             on_error=self._stream_failure,
         )
         if translator.usage is not None:

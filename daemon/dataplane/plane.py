@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from daemon.config import Settings
 from daemon.dataplane.pipeline import Pipeline
-from daemon.dataplane.upstream import Timeouts, UpstreamPool
+from daemon.dataplane.upstream import UpstreamPool
 from daemon.providers import credentials_from_settings
 from daemon.routing.payload import PayloadRules
 from daemon.routing.registry import ModelRegistry
@@ -13,9 +13,9 @@ from daemon.runtime import DaemonState
 
 
 class DataPlane:
-    def __init__(self, state: DaemonState, timeouts: Timeouts | None = None) -> None:
+    def __init__(self, state: DaemonState) -> None:
         self.state = state
-        self.pool = UpstreamPool(timeouts)
+        self.pool = UpstreamPool(state.settings.upstream_timeouts)
         self.registry, payload = _build(state.settings)
         self.pipeline = Pipeline(state, self.pool, self.registry, payload)
 
@@ -25,6 +25,7 @@ class DataPlane:
         self.registry = registry
         self.pipeline.registry = registry
         self.pipeline.payload = payload
+        self.pool.timeouts = settings.upstream_timeouts
 
     async def close(self) -> None:
         await self.pool.close()

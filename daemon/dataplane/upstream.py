@@ -3,32 +3,22 @@
 aiohttp rather than httpx on the hot path: measured here, httpx 0.28's pool costs ~7 ms of CPU
 per request at 50 concurrent connections against ~0.3 ms for an aiohttp ClientSession.
 
-Timeouts (seconds, see `Timeouts`): `connect` for the TCP/TLS handshake; `first_byte` for the
-response headers of a stream; `non_stream` for a whole non-stream response (reasoning models
-may think for minutes before the headers come); `idle` between two chunks of a stream.
+Timeouts come from `upstream-timeouts` in the config (see daemon.config.UpstreamTimeouts).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from daemon.config import UpstreamTimeouts
 from daemon.errors import ProxyError
 from daemon.providers.base import UpstreamRequest
 
 log = logging.getLogger("cliproxy.upstream")
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    connect: float = 10.0
-    first_byte: float = 60.0
-    non_stream: float = 600.0
-    idle: float = 120.0
 
 
 class UpstreamUnreachable(ProxyError):
@@ -46,8 +36,8 @@ class UpstreamTimeout(ProxyError):
 class UpstreamPool:
     """Sessions keyed by proxy URL ("" = direct), created on first use, closed together."""
 
-    def __init__(self, timeouts: Timeouts | None = None) -> None:
-        self.timeouts = timeouts or Timeouts()
+    def __init__(self, timeouts: UpstreamTimeouts | None = None) -> None:
+        self.timeouts = timeouts or UpstreamTimeouts()
         self._sessions: dict[str, aiohttp.ClientSession] = {}
 
     def _session(self, proxy_url: str) -> aiohttp.ClientSession:
