@@ -9,8 +9,12 @@ from typing import Annotated
 import click
 import typer
 
+from cliproxyctl.commands import completion as completion_commands
 from cliproxyctl.commands import config as config_commands
 from cliproxyctl.commands import daemon as daemon_commands
+from cliproxyctl.commands import doctor as doctor_commands
+from cliproxyctl.commands import service as service_commands
+from cliproxyctl.commands import setup as setup_commands
 from cliproxyctl.context import make_context
 from cliproxyctl.errors import CliError
 from cliproxyctl.render import err_console, print_json
@@ -40,6 +44,10 @@ def root(
 
 daemon_commands.register(app)
 app.add_typer(config_commands.app, name="config", help="Show, locate and validate the config file.")
+doctor_commands.register(app)
+completion_commands.register(app)
+setup_commands.register(app)
+service_commands.register(app)
 
 
 def main() -> None:
@@ -83,6 +91,6 @@ def _command_name(args: list[str]) -> str:
             skip = True
         elif not arg.startswith("-"):
             words.append(arg)
-            if words[0] != "config" or len(words) == 2:
+            if words[0] not in ("config", "service") or len(words) == 2:
                 break
     return " ".join(words) or "cliproxyctl"

@@ -306,7 +306,14 @@ class ThinkingDelta:
 
 @dataclass(slots=True)
 class SignatureDelta:
-    """The signature of a thinking block (or a Gemini-signed text / tool-call part)."""
+    """The signature of a thinking block (or a Gemini-signed text / tool-call part).
+
+    A thinking block's may come anywhere in the block (Anthropic sends it last). A text or
+    tool-call block's signature (Gemini's) rides on the `part` of its BlockStart instead:
+    encoders of formats that cannot sign such parts put a carrier in front of the part
+    (reasoning.py), which they can only do before it has begun. (Encoders still take a
+    SignatureDelta on such a block when they can place it, and drop it with a log otherwise.)
+    """
 
     index: int
     signature: Signature

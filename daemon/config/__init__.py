@@ -15,6 +15,7 @@ from daemon.config.known import EXAMPLE_API_KEYS, KNOWN_PASSTHROUGH, ROUTING_STR
 from daemon.config.load import LoadedConfig, load_config
 from daemon.config.model import (
     ApiKeyEntry,
+    HealthTracking,
     ModelAlias,
     ModelEntry,
     OpenAICompatEntry,
@@ -33,6 +34,7 @@ __all__ = [
     "ROUTING_STRATEGIES",
     "ApiKeyEntry",
     "ConfigError",
+    "HealthTracking",
     "LoadedConfig",
     "ModelAlias",
     "ModelEntry",

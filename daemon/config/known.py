@@ -46,6 +46,13 @@ TOP_LEVEL_KEYS: frozenset[str] = frozenset(
         "max-body-size-mb",
         "upstream-timeouts",
         "stream-keepalive-seconds",
+        "health-tracking",
+        "transient-error-cooldown-seconds",
+        "max-cooldown",
+        "cooldown-probe-interval",
+        "save-cooldown-status",
+        "oauth-provider-priority",
+        "fallback-chains",
         "request-log",
         "ws-auth",
         "passthrough-headers",
@@ -104,9 +111,7 @@ KNOWN_PASSTHROUGH: frozenset[str] = frozenset(
         "pprof",
         "quota-exceeded",
         "redis-usage-queue-retention-seconds",
-        "save-cooldown-status",
         "streaming",
-        "transient-error-cooldown-seconds",
         "video-result-auth-cache-ttl",
         "xai",
         "xai-api-key",
@@ -131,7 +136,12 @@ TLS_KEYS = frozenset({"enable", "cert", "key"})
 
 UPSTREAM_TIMEOUT_KEYS = frozenset({"connect", "first-byte", "idle", "non-stream"})
 
-ROUTING_KEYS = frozenset({"strategy", "session-affinity", "session-affinity-ttl"})
+ROUTING_KEYS = frozenset(
+    {"strategy", "session-affinity", "session-affinity-ttl", "health-aware", "prefer-healthy"}
+)
+HEALTH_TRACKING_KEYS = frozenset(
+    {"window", "degraded-failure-rate", "error-failure-rate", "min-requests"}
+)
 ROUTING_PASSTHROUGH = frozenset({"session-affinity-subagents"})
 
 REMOTE_MANAGEMENT_KEYS = frozenset({"allow-remote", "secret-key", "disable-control-panel"})

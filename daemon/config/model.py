@@ -41,6 +41,18 @@ class RoutingSettings:
     strategy: str = "round-robin"
     session_affinity: bool = False
     session_affinity_ttl: float = 3600.0  # seconds; the file says "1h", "30m", "90s" or 3600
+    health_aware: bool = True  # skip credentials in COOLDOWN or ERROR while others remain
+    prefer_healthy: bool = False  # among the rest, use HEALTHY ones before DEGRADED ones
+
+
+@dataclass(frozen=True, slots=True)
+class HealthTracking:
+    """The rolling window that decides HEALTHY / DEGRADED / ERROR."""
+
+    window: float = 300.0  # seconds
+    degraded_failure_rate: float = 0.2
+    error_failure_rate: float = 0.5
+    min_requests: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +134,13 @@ class Settings:
     max_body_size_mb: int = 32
     upstream_timeouts: UpstreamTimeouts = field(default_factory=UpstreamTimeouts)
     stream_keepalive_seconds: float = 15.0  # 0: never send keep-alives on silent streams
+    health_tracking: HealthTracking = field(default_factory=HealthTracking)
+    transient_error_cooldown_seconds: float = 60.0
+    max_cooldown: float = 21600.0  # the longest any reset hint is trusted (6 h)
+    cooldown_probe_interval: float = 600.0  # one probe this often while a long cooldown runs
+    save_cooldown_status: bool = False  # keep cooldowns across restarts
+    oauth_provider_priority: dict[str, int] = field(default_factory=dict)
+    fallback_chains: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Simple CLIProxyAPI keys, typed so later issues can use them.
     request_log: bool = False
     ws_auth: bool = False

@@ -55,6 +55,15 @@ force-model-prefix = false
 # When true, unknown keys in this file are errors instead of warnings.
 strict-config = false
 
+# Cooldowns after upstream failures heal themselves: no reset hint is trusted for longer than
+# max-cooldown, and a long cooldown lets one probe request through every
+# cooldown-probe-interval; its success clears the credential at once.
+transient-error-cooldown-seconds = 60
+max-cooldown = "6h"
+cooldown-probe-interval = "10m"
+# Keep cooldowns across restarts.
+save-cooldown-status = false
+
 # Upstream timeouts, in seconds: the TCP/TLS connect; a stream's first byte; a whole
 # non-stream response (reasoning models may think for minutes first); silence mid-stream.
 [upstream-timeouts]
@@ -62,6 +71,17 @@ connect = 10.0
 first-byte = 60.0
 non-stream = 600.0
 idle = 120.0
+
+# When every credential of a model is cooling or failing, try these models in order.
+# [fallback-chains]
+# "claude-opus-4-1" = ["claude-sonnet-4-5", "gemini-2.5-pro"]
+
+# The rolling window that marks credentials HEALTHY, DEGRADED or ERROR.
+[health-tracking]
+window = "5m"
+degraded-failure-rate = 0.2
+error-failure-rate = 0.5
+min-requests = 5
 
 # HTTPS on the proxy listener.
 [tls]
@@ -76,6 +96,10 @@ strategy = "round-robin"
 # Keep a conversation on the same credential for this long ("30s", "5m", "1h" or seconds).
 session-affinity = false
 session-affinity-ttl = "1h"
+# Skip credentials that are cooling down or failing while others can serve.
+health-aware = true
+# Among the rest, use HEALTHY credentials before DEGRADED ones.
+prefer-healthy = false
 
 # The management API. It is off while secret-key is unset.
 [remote-management]

@@ -11,6 +11,7 @@ from daemon.config.model import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     ApiKeyEntry,
+    HealthTracking,
     ModelAlias,
     ModelEntry,
     OpenAICompatEntry,
@@ -47,6 +48,13 @@ def build_settings(ctx: Context, data: Mapping[str, Any], environ: Mapping[str, 
         max_body_size_mb=top.integer("max-body-size-mb", 32, 1),
         upstream_timeouts=_upstream_timeouts(top),
         stream_keepalive_seconds=top.number("stream-keepalive-seconds", 15.0, 0.0),
+        health_tracking=_health_tracking(top),
+        transient_error_cooldown_seconds=top.number("transient-error-cooldown-seconds", 60.0, 0.0),
+        max_cooldown=_duration(top, "max-cooldown", 21600.0),
+        cooldown_probe_interval=_duration(top, "cooldown-probe-interval", 600.0),
+        save_cooldown_status=top.flag("save-cooldown-status"),
+        oauth_provider_priority=_provider_priority(top),
+        fallback_chains=_fallback_chains(top),
         request_log=top.flag("request-log"),
         ws_auth=top.flag("ws-auth"),
         passthrough_headers=top.flag("passthrough-headers"),
@@ -135,7 +143,56 @@ def _routing(top: Table) -> RoutingSettings:
         strategy=t.choice("strategy", k.ROUTING_STRATEGIES, "round-robin"),
         session_affinity=t.flag("session-affinity"),
         session_affinity_ttl=_duration(t, "session-affinity-ttl", 3600.0),
+        health_aware=t.flag("health-aware", True),
+        prefer_healthy=t.flag("prefer-healthy"),
     )
+
+
+def _health_tracking(top: Table) -> HealthTracking:
+    t = top.table("health-tracking", k.HEALTH_TRACKING_KEYS)
+    default = HealthTracking()
+    degraded = t.number("degraded-failure-rate", default.degraded_failure_rate, 0.0)
+    error = t.number("error-failure-rate", default.error_failure_rate, 0.0)
+    for name, rate in (("degraded-failure-rate", degraded), ("error-failure-rate", error)):
+        if rate > 1.0:
+            raise t.ctx.error(t.path(name), f"expected a rate from 0 to 1; got {rate}")
+    if degraded > error:
+        raise t.ctx.error(
+            t.path("degraded-failure-rate"),
+            f"must not exceed error-failure-rate ({error}); got {degraded}",
+        )
+    return HealthTracking(
+        window=_duration(t, "window", default.window) or default.window,
+        degraded_failure_rate=degraded,
+        error_failure_rate=error,
+        min_requests=t.integer("min-requests", default.min_requests, 1),
+    )
+
+
+def _provider_priority(top: Table) -> dict[str, int]:
+    raw = top.mapping("oauth-provider-priority")
+    out: dict[str, int] = {}
+    for name, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise top.ctx.error(
+                (*top.path("oauth-provider-priority"), str(name)),
+                f"expected a whole number; got {describe(value)}",
+            )
+        out[str(name)] = value
+    return out
+
+
+def _fallback_chains(top: Table) -> dict[str, tuple[str, ...]]:
+    raw = top.mapping("fallback-chains")
+    out: dict[str, tuple[str, ...]] = {}
+    for model, chain in raw.items():
+        if not isinstance(chain, list) or not all(isinstance(m, str) and m for m in chain):
+            raise top.ctx.error(
+                (*top.path("fallback-chains"), str(model)),
+                f"expected a list of model names; got {describe(chain)}",
+            )
+        out[str(model)] = tuple(chain)
+    return out
 
 
 def _duration(t: Table, name: str, default: float) -> float:

@@ -69,6 +69,7 @@ def _key_credential(id: str, family: str, default_base: str, entry: ProviderKeyE
         owner=family,
         models=tuple((m.alias or m.name, m.name) for m in entry.models),
         excluded_models=entry.excluded_models,
+        disable_cooling=bool(entry.extra.get("disable-cooling")),
     )
 
 
@@ -103,6 +104,10 @@ def _compat_credentials(compat: OpenAICompatEntry) -> list[Credential]:
                 owner=compat.name,
                 models=models,
                 excluded_models=compat.excluded_models,
+                disable_cooling=bool(
+                    compat.extra.get("disable-cooling")
+                    or (key is not None and key.extra.get("disable-cooling"))
+                ),
             )
         )
     return found

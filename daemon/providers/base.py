@@ -34,6 +34,7 @@ class Credential:
     # catalogue plus any id matching the family's pattern (daemon/providers/catalog.py).
     models: tuple[tuple[str, str], ...] = ()
     excluded_models: tuple[str, ...] = ()  # fnmatch globs, case-insensitive, on either id
+    disable_cooling: bool = False  # this credential is never put in cooldown
 
 
 @dataclass(slots=True)

@@ -33,6 +33,7 @@ from daemon.model import (
 
 FMT = WireFormat.ANTHROPIC
 STRING_FORM = "_anthropic_string"
+INLINE_SYSTEM = "_anthropic_inline_system"  # a system message inside `messages`
 CONTENT_FORM = "_anthropic_content"
 RAW_BLOCK = "_anthropic_block"
 
@@ -108,7 +109,7 @@ def same_format_only_paths(content: Any, path: str) -> list[str]:
         elif btype not in ("text", "tool_use", "thinking", "redacted_thinking"):
             if btype == "image" or btype == "document":
                 part = decode_text_or_image(block, where)
-                if RAW_BLOCK not in part.extra or part.text:
+                if RAW_BLOCK not in part.extra or (isinstance(part, TextPart) and part.text):
                     continue  # an image we model, or a text document whose text is carried
             found.append(f"{where} ({btype})")
     return found

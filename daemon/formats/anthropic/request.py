@@ -27,6 +27,7 @@ from daemon.errors import InvalidRequest
 from daemon.formats import policy
 from daemon.formats.anthropic.blocks import (
     FMT,
+    INLINE_SYSTEM,
     STRING_FORM,
     PartEncoder,
     decode_block,
@@ -128,16 +129,20 @@ def _decode_system(system: Any) -> list[Message]:
         return []
     if isinstance(system, str):
         return [Message(role="system", parts=[TextPart(text=system)], extra={STRING_FORM: True})]
+    return [Message(role="system", parts=_system_parts(req_list(system, "system"), "system"))]
+
+
+def _system_parts(blocks: list[Any], where: str) -> list[Part]:
     parts: list[Part] = []
-    for i, block in enumerate(req_list(system, "system")):
-        path = f"system[{i}]"
+    for i, block in enumerate(blocks):
+        path = f"{where}[{i}]" if where == "system" else f"{where}.content[{i}]"
         block = req_dict(block, path)
         if block.get("type") != "text":
             raise InvalidRequest(f"{path}.type must be 'text'", param=f"{path}.type")
         parts.append(
             TextPart(text=req_str(block, "text", path), extra=rest(block, ("type", "text")))
         )
-    return [Message(role="system", parts=parts)]
+    return parts
 
 
 def _name_tool_results(messages: list[Message]) -> None:
@@ -154,10 +159,21 @@ def _name_tool_results(messages: list[Message]) -> None:
 def _decode_message(msg: Any, path: str) -> list[Message]:
     msg = req_dict(msg, path)
     role = msg.get("role")
-    if role not in ("user", "assistant"):
-        raise InvalidRequest(f"{path}.role must be 'user' or 'assistant'", param=f"{path}.role")
+    if role not in ("user", "assistant", "system"):
+        raise InvalidRequest(
+            f"{path}.role must be 'user', 'assistant' or 'system'", param=f"{path}.role"
+        )
     extra = rest(msg, ("role", "content"))
     content = msg.get("content")
+    if role == "system":
+        # Mid-conversation system messages (Claude Code sends them, with the beta
+        # "mid-conversation-system"): kept in place for Anthropic, hoisted for others.
+        extra[INLINE_SYSTEM] = True
+        if isinstance(content, str):
+            extra[STRING_FORM] = True
+            return [Message(role="system", parts=[TextPart(text=content)], extra=extra)]
+        blocks = req_list(content, f"{path}.content")
+        return [Message(role="system", parts=_system_parts(blocks, path), extra=extra)]
     if isinstance(content, str):
         extra[STRING_FORM] = True
         return [Message(role=role, parts=[TextPart(text=content)], extra=extra)]
@@ -267,6 +283,13 @@ def _encode_messages(
     for msg in messages:
         if msg.name is not None and not native:
             policy.drop("message.name", FMT, "Anthropic messages carry no name")
+        if native and msg.role == "system" and msg.extra.get(INLINE_SYSTEM):
+            inline = [b for p in msg.parts if isinstance(p, TextPart) and (b := enc.text(p))]
+            extra = {k: v for k, v in msg.extra.items() if k != INLINE_SYSTEM}
+            turns.append(
+                {"role": "system", "results": [], "blocks": inline, "extra": extra, "count": 1}
+            )
+            continue
         if msg.role in ("system", "developer"):
             for part in msg.parts:
                 if isinstance(part, TextPart) and (block := enc.text(part)) is not None:

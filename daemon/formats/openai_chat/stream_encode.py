@@ -125,6 +125,8 @@ class ChatStreamEncoder:
 
     def _block_start(self, event: BlockStart) -> bytes:
         part = event.part
+        if part.signature is not None:
+            drop("signature", FMT, "chat streams have no opaque reasoning field")
         if isinstance(part, ToolCallPart):
             return self._tool_header(event.index, part.id, part.name, part.arguments)
         if isinstance(part, ThinkingPart) and part.text:

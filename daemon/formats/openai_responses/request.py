@@ -266,6 +266,9 @@ def encode_request(request: Request) -> dict[str, Any]:
     if request.user is not None:
         body["user"] = request.user
     if not same:
+        # Stateless, as the other formats are: nothing refers to a stored response later, and
+        # replayed reasoning travels as encrypted_content (the Codex backend requires it).
+        body["store"] = False
         _drop_unsupported(request)
     else:
         for key in mark.get("nulls", []):

@@ -9,8 +9,9 @@ Consecutive text blocks share one `message` item (one content part each). A thin
 `reasoning` item whose `encrypted_content` is `reasoning.opaque_for` its signature (packed when
 another upstream signed it). A tool call signed by Gemini gets a carrier reasoning item just
 before it: `output_item.added` of a function call waits until its first argument fragment so a
-signature arriving first can still go in front. A signature that arrives after its text or call
-has begun cannot be placed and is dropped (debug log).
+signature arriving first can still go in front; a signed text block starts a message item of its
+own, with its carrier in front. A signature that arrives after its text or call has begun cannot
+be placed and is dropped (debug log); decoders send it first (see model.py).
 """
 
 from __future__ import annotations
@@ -149,10 +150,9 @@ class ResponsesStreamEncoder:
         index = len(self._output)
         if isinstance(part, TextPart):
             if part.signature is not None:
-                if self._message is None:
-                    out += self._carrier(part.signature)
-                else:
-                    policy.drop("text signature", FMT, "its message item has already begun")
+                # the carrier goes in front of a message item of the signed text's own
+                out += self._close_message()
+                out += self._carrier(part.signature)
             if self._message is None:
                 index = len(self._output)
                 self._message = {
@@ -289,6 +289,8 @@ class ResponsesStreamEncoder:
             return b""
         self._open = None
         text = "".join(block.text)
+        # a call with no argument fragments is added only now (after its carrier, if any)
+        flushed = self._flush_call(block) if block.kind == "tool" else b""
         where = self._where(block)
         if block.kind == "text":
             done = _text_part(text)
@@ -296,7 +298,7 @@ class ResponsesStreamEncoder:
             return self._event(
                 "response.output_text.done", {**where, "text": text, "logprobs": []}
             ) + self._event("response.content_part.done", {**where, "part": done})
-        out = b""
+        out = flushed
         if block.kind == "thinking":
             if block.summary_open:
                 summary = {"type": "summary_text", "text": text}
@@ -316,7 +318,6 @@ class ResponsesStreamEncoder:
                 )
                 block.item["encrypted_content"] = reasoning.opaque_for(signed, FMT)
         else:
-            out += self._flush_call(block)
             block.item["arguments"] = text
             block.item["status"] = status
             out += self._event(

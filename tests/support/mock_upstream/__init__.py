@@ -17,6 +17,9 @@ The model name scripts the answer (substrings, case-insensitive, combinable):
 - `tool`: last message not a tool result → one call to the first function tool of the request with
   `{"<first required string property>": "Paris"}` (else `{"city": "Paris"}`), stop reason tool call;
   last message a tool result → text `"tool said: <result text>"`. No tools defined → echo.
+- `tool=<name>` (letters, digits, `_`): call the tool of that name (any case) instead of the first;
+  its arguments come from `MockConfig.tool_arguments[<name>]` when given (also for the first tool),
+  else as above. A request without a tool of that name gets a text saying which tools it defines.
 - `think`: a thinking block first: Anthropic thinking + signature `sig-<n>`; Responses reasoning
   item (summary, and `encrypted_content` `enc-<n>` when `include` asks for it); Gemini thought
   part (when `includeThoughts`) and `thoughtSignature` base64("tsig-<n>") (the field is bytes, the

@@ -95,9 +95,7 @@ class Anthropic(WireFormat):
         tools = body.get("tools")
         for tool in tools if isinstance(tools, list) else []:
             if isinstance(tool, dict) and isinstance(tool.get("input_schema"), dict):
-                conv.tool_name = str(tool.get("name"))
-                conv.tool_schema = tool["input_schema"]
-                break
+                conv.add_tool(str(tool.get("name")), tool["input_schema"])
         return conv
 
     def echoes(self, body: dict[str, Any]) -> list[tuple[str, str | None]]:

@@ -147,14 +147,11 @@ class Gemini(WireFormat):
         tools = body.get("tools")
         for tool in tools if isinstance(tools, list) else []:
             declarations = get(tool, "functionDeclarations", "function_declarations")
-            if isinstance(declarations, list) and declarations:
-                first = declarations[0]
-                conv.tool_name = str(get(first, "name", "name"))
-                schema = get(first, "parameters", "parameters") or get(
-                    first, "parametersJsonSchema", "parameters_json_schema"
+            for declaration in declarations if isinstance(declarations, list) else []:
+                schema = get(declaration, "parameters", "parameters") or get(
+                    declaration, "parametersJsonSchema", "parameters_json_schema"
                 )
-                conv.tool_schema = schema if isinstance(schema, dict) else None
-                break
+                conv.add_tool(str(get(declaration, "name", "name")), schema)
         return conv
 
     def echoes(self, body: dict[str, Any]) -> list[tuple[str, str | None]]:

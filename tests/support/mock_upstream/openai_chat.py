@@ -104,10 +104,7 @@ class OpenAIChat(WireFormat):
         for tool in tools if isinstance(tools, list) else []:
             function = tool.get("function") if isinstance(tool, dict) else None
             if isinstance(function, dict) and isinstance(function.get("name"), str):
-                conv.tool_name = function["name"]
-                params = function.get("parameters")
-                conv.tool_schema = params if isinstance(params, dict) else None
-                break
+                conv.add_tool(function["name"], function.get("parameters"))
         return conv
 
     def render(self, reply: Reply, opts: Options) -> bytes:

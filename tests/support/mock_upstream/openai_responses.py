@@ -129,10 +129,7 @@ class OpenAIResponses(WireFormat):
         tools = body.get("tools")
         for tool in tools if isinstance(tools, list) else []:
             if isinstance(tool, dict) and tool.get("type") == "function":
-                conv.tool_name = str(tool.get("name"))
-                params = tool.get("parameters")
-                conv.tool_schema = params if isinstance(params, dict) else None
-                break
+                conv.add_tool(str(tool.get("name")), tool.get("parameters"))
         return conv
 
     def echoes(self, body: dict[str, Any]) -> list[tuple[str, str | None]]:

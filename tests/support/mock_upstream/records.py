@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,8 @@ class MockConfig:
     record: bool = True  # keep every request in `MockUpstream.requests`
     retry_after_seconds: int = 1  # the reset hint on scripted 429s
     gemini_invalid_key_status: int = 401  # the real AI Studio answers 400 API_KEY_INVALID
+    # Arguments for a scripted tool call, by tool name (any case); other tools get generated ones.
+    tool_arguments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

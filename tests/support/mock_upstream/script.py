@@ -8,8 +8,8 @@ cached; per-response ids are written as `ID` and substituted when a response is 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +22,7 @@ ID_BYTES = ID.encode()
 _SLOW = re.compile(r"slow-first-byte-(\d+)")
 _ERROR = re.compile(r"(?<!midstream-)error-(\d{3})")
 _EVENTS = re.compile(r"events-(\d+)")
+_TOOL_NAME = re.compile(r"tool=([a-z0-9_]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Script:
     """What a model name asks of the mock (see the package docstring for the conventions)."""
 
     tool: bool = False
+    tool_name: str = ""  # `tool=<name>`: call this tool (lower case; matched case-insensitively)
     think: bool = False
     cached: bool = False
     stall: bool = False
@@ -45,8 +47,10 @@ def parse_script(model: str) -> Script:
     slow = _SLOW.search(name)
     error = _ERROR.search(name)
     events = _EVENTS.search(name)
+    tool_name = _TOOL_NAME.search(name)
     return Script(
         tool="tool" in name,
+        tool_name=tool_name.group(1) if tool_name else "",
         think="think" in name,
         cached="cached" in name,
         stall="stall" in name,
@@ -76,6 +80,23 @@ class Conversation:
     tool_result: str | None = None  # set when the last message is a tool result
     tool_name: str | None = None  # the first function tool the request defined
     tool_schema: dict[str, Any] | None = None
+    tools: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # every one, in order
+
+    def add_tool(self, name: str, schema: Any) -> None:
+        """Record a function tool the request defines (the first one is `tool_name`)."""
+        schema = schema if isinstance(schema, dict) else None
+        self.tools.setdefault(name, schema)
+        if self.tool_name is None:
+            self.tool_name, self.tool_schema = name, schema
+
+    def pick_tool(self, wanted: str) -> tuple[str, dict[str, Any] | None] | None:
+        """The tool to call: the one named `wanted` (any case), or the first when `wanted` is ""."""
+        if not wanted:
+            return (self.tool_name, self.tool_schema) if self.tool_name is not None else None
+        for name, schema in self.tools.items():
+            if name.lower() == wanted:
+                return name, schema
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +197,15 @@ def _tokens(text: str) -> int:
     return (len(text) + 3) // 4
 
 
+def _explicit_arguments(
+    table: Mapping[str, Mapping[str, Any]] | None, name: str
+) -> dict[str, Any] | None:
+    for key, value in (table or {}).items():
+        if key.lower() == name.lower():
+            return dict(value)
+    return None
+
+
 def plan(
     model: str,
     script: Script,
@@ -183,16 +213,23 @@ def plan(
     input_tokens: int,
     issue_signature: Callable[[str], str],
     sign_tool_calls: bool = False,
+    arguments_by_tool: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Reply:
     """The scripted answer. `issue_signature(thinking)` mints and remembers a signature; one is
-    issued for a `think` model, and for a tool call too when `sign_tool_calls` (Gemini)."""
+    issued for a `think` model, and for a tool call too when `sign_tool_calls` (Gemini).
+    `arguments_by_tool` (tool name, any case → arguments) overrides the generated arguments."""
     tool: ToolCall | None = None
     text = ""
+    picked = conv.pick_tool(script.tool_name) if script.tool else None
     if script.tool and conv.tool_result is not None:
         text = f"tool said: {conv.tool_result}"
-    elif script.tool and conv.tool_name is not None:
-        arguments = orjson.dumps(tool_arguments(conv.tool_schema)).decode()
-        tool = ToolCall(conv.tool_name, arguments, split(arguments, 3))
+    elif picked is not None:
+        name, schema = picked
+        args = _explicit_arguments(arguments_by_tool, name)
+        arguments = orjson.dumps(args if args is not None else tool_arguments(schema)).decode()
+        tool = ToolCall(name, arguments, split(arguments, 3))
+    elif script.tool_name and conv.tools:
+        text = f"no tool named {script.tool_name!r}; the request defines {', '.join(conv.tools)}"
     else:
         text = f"echo: {conv.user_text}"
     if script.events and tool is None:

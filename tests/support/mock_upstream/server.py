@@ -193,7 +193,15 @@ class MockUpstream(Recorder):
             matched = issued is not None and (thinking is None or thinking == issued)
             record.signature_echoes.append(SignatureEcho(fmt.name, signature, matched))
         conv = fmt.conversation(body)
-        reply = plan(model, script, conv, count_tokens(body), self._issue(fmt), fmt.sign_tool_calls)
+        reply = plan(
+            model,
+            script,
+            conv,
+            count_tokens(body),
+            self._issue(fmt),
+            fmt.sign_tool_calls,
+            self.config.tool_arguments,
+        )
         opts = fmt.options(request, body)
         task = asyncio.current_task()
         if task is not None:

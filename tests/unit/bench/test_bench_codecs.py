@@ -20,14 +20,6 @@ IDS = [f"{client}<-{upstream}" for client, upstream in PAIRS]
 EVENTS = 20
 MESSAGES = 5
 
-# A Gemini client is sent another format's signed thinking as a thought part whose packed
-# thoughtSignature also holds the thought text (for the request decoder's dedupe); the Gemini
-# *stream* decoder does not dedupe, so decoding that output again repeats the thinking text.
-GEMINI_REPEATS_PACKED_THINKING = {
-    (WireFormat.GEMINI, WireFormat.ANTHROPIC),
-    (WireFormat.GEMINI, WireFormat.OPENAI_RESPONSES),
-}
-
 
 @pytest.fixture(scope="module")
 def streams() -> dict[WireFormat, bench.StreamInput]:
@@ -86,18 +78,7 @@ def test_translated_stream_keeps_text_and_tool_calls(
 
 @pytest.mark.parametrize(
     ("client", "upstream"),
-    [
-        pytest.param(
-            c,
-            u,
-            marks=pytest.mark.xfail(
-                (c, u) in GEMINI_REPEATS_PACKED_THINKING,
-                reason="Gemini stream decoder repeats the text of a packed thought signature",
-                strict=True,
-            ),
-        )
-        for c, u in PAIRS
-    ],
+    [pytest.param(c, u) for c, u in PAIRS],
     ids=IDS,
 )
 def test_translated_stream_keeps_thinking(

@@ -176,7 +176,7 @@ def test_mixed_user_turn_splits_into_tool_then_user() -> None:
         ({"max_tokens": 1, "messages": []}, "body.model"),
         ({"model": "m", "messages": []}, "max_tokens"),
         ({"model": "m", "max_tokens": 1}, "messages"),
-        ({"model": "m", "max_tokens": 1, "messages": [{"role": "system", "content": "x"}]}, None),
+        ({"model": "m", "max_tokens": 1, "messages": [{"role": "tool", "content": "x"}]}, None),
         ({"model": "m", "max_tokens": 1, "messages": [{"role": "user"}]}, "messages[0].content"),
         (
             {"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{}]}]},
@@ -401,3 +401,28 @@ def test_tool_input_with_a_huge_integer_decodes() -> None:
     body = {"model": "m", "max_tokens": 1, "messages": [{"role": "assistant", "content": [block]}]}
     call = CODEC.decode_request(body).messages[0].parts[0]
     assert isinstance(call, ToolCallPart) and call.arguments == '{"n":1180591620717411303424}'
+
+
+def test_mid_conversation_system_message_stays_in_place_for_anthropic() -> None:
+    """Claude Code sends a system message between turns (beta mid-conversation-system)."""
+    from daemon.formats.base import codec_for
+    from daemon.model import WireFormat
+
+    body = {
+        "model": "m",
+        "max_tokens": 100,
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": "Available agent types: ..."},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": "go"},
+        ],
+    }
+    codec = codec_for(WireFormat.ANTHROPIC)
+    request = codec.decode_request(body)
+    request.source_format = WireFormat.ANTHROPIC
+    assert codec.encode_request(request) == body
+    request.source_format = WireFormat.OPENAI_CHAT  # from another format: hoisted into system
+    hoisted = codec.encode_request(request)
+    assert hoisted["system"] == "Available agent types: ..."
+    assert [m["role"] for m in hoisted["messages"]] == ["user", "assistant", "user"]

@@ -1,0 +1,1 @@
+"""The setup wizard's parts: answers and their flags, prompts, key checks, client instructions."""

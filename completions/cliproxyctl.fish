@@ -1,0 +1,1 @@
+complete --command cliproxyctl --no-files --arguments "(env _CLIPROXYCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) cliproxyctl)" --condition "env _CLIPROXYCTL_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) cliproxyctl"
