@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from daemon.formats import policy
-from daemon.formats.gemini._wire import as_dict, as_list, as_str, camel, opt_int, opt_number, split
+from daemon.formats.gemini._wire import (
+    as_dict,
+    as_list,
+    as_str,
+    camel,
+    invalid,
+    opt_int,
+    opt_number,
+    split,
+)
 from daemon.formats.gemini.schema import clean_parameters, clean_schema
 from daemon.formats.reasoning import budget_for_effort
 from daemon.model import (
@@ -187,7 +196,7 @@ def decode_generation(raw: Any, request: Request) -> None:
         level = think.get("thinkingLevel")
         include = think.get("includeThoughts")
         if include is not None and not isinstance(include, bool):
-            raise policy.reject(f"{where}.thinkingConfig.includeThoughts", GEMINI, "not a boolean")
+            raise invalid(f"{where}.thinkingConfig.includeThoughts must be a boolean")
         effort = None if level is None else as_str(level, "thinkingLevel").lower()
         if level is not None and level != effort:
             request.extra["_gemini_thinking_level"] = level
@@ -255,6 +264,8 @@ def _encode_thinking(reasoning: ReasoningConfig, request: Request, same: bool) -
                 out["thinkingBudget"] = budget
     if reasoning.include_thoughts is not None:
         out["includeThoughts"] = reasoning.include_thoughts
-    if reasoning.summary is not None and not same:
-        policy.drop("reasoning.summary", GEMINI, "Gemini has no summary setting")
+    elif reasoning.summary is not None and not same:
+        # A Responses client asking for reasoning summaries gets Gemini's thought summaries
+        # (the Responses encoder maps includeThoughts to summary "auto" the other way).
+        out["includeThoughts"] = reasoning.summary != "none"
     return out

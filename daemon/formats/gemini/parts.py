@@ -5,9 +5,12 @@ Decoding
   ImagePart; `functionCall` → ToolCallPart (args as JSON text; a stable invented id when Gemini
   sent none); `functionResponse` → ToolResultPart (paired by id, else by name and order with the
   calls of the last model turn).
-- `thoughtSignature` on a text / thought / function-call part becomes that part's Signature.
-  A foreign signed thinking part packed by `opaque_for` travels base64-wrapped (Gemini and the
-  google-genai SDK require `thoughtSignature` to be base64; the packed form contains a dot).
+- `thoughtSignature` on a text / thought / function-call part becomes that part's Signature,
+  unless it holds foreign signed thinking packed by this codec (signatures.py): on a text or
+  function-call part, that thinking rode on the part and is put back ahead of it (`settle`),
+  the part itself staying unsigned; on a thought part (older histories, or nothing to ride on),
+  the thought part is that thinking. The skip value (`SKIP_SIGNATURE`) signs nothing: it is kept
+  in `extra` only, so that a Gemini upstream gets it back.
 - Parts the model cannot carry (non-image media, executableCode, codeExecutionResult, …) are
   *opaque*: `decode` returns None and the caller keeps the raw part by position in `extra`.
 Unknown keys of a part land in the canonical part's `extra`; unknown keys of the inner object
@@ -16,12 +19,15 @@ Unknown keys of a part land in the canonical part's `extra`; unknown keys of the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from daemon.formats import policy
 from daemon.formats.gemini._wire import (
+    SKIP_SIGNATURE,
     Fail,
     as_dict,
     as_str,
@@ -30,9 +36,13 @@ from daemon.formats.gemini._wire import (
     split,
 )
 from daemon.formats.gemini.signatures import (
+    is_foreign,
     native_signature,
+    packed_thinking,
+    ride_plan,
     thinking_from_signature,
     thought_signature_of,
+    wrap,
 )
 from daemon.model import (
     ImagePart,
@@ -47,6 +57,9 @@ from daemon.model import (
 )
 
 GEMINI = WireFormat.GEMINI
+# Part.extra key (private) of the foreign thinking that rode on a decoded text / call part;
+# `settle` (or the stream decoder) takes it off and puts the thinking back.
+RIDERS = "_gemini_riders"
 _PART_KEYS = frozenset(
     {"text", "thought", "thoughtSignature", "inlineData", "fileData", "functionCall"}
     | {"functionResponse"}
@@ -128,8 +141,20 @@ class PartDecoder:
         signature = found.get("thoughtSignature")
         if signature is not None:
             signature = as_str(signature, f"{where}.thoughtSignature", self._fail)
+            if signature == SKIP_SIGNATURE:  # no signature; echoed to Gemini only
+                extra["thoughtSignature"], signature = signature, None
         if "thought" in found and found["thought"] is not True:
             extra["thought"] = found.pop("thought")
+        riders = None
+        carrier = "functionCall" in found or ("text" in found and found.get("thought") is not True)
+        if signature is not None and carrier:
+            riders = packed_thinking(signature)
+            if riders is not None:
+                # foreign thinking rode on this part (signatures.py); the part is unsigned
+                extra[RIDERS] = riders
+                if "functionCall" in found:  # a Gemini upstream wants a call signed
+                    extra["thoughtSignature"] = SKIP_SIGNATURE
+                signature = None
         if "functionCall" in found:
             return self._call(found["functionCall"], signature, extra, where)
         if "functionResponse" in found:
@@ -241,28 +266,78 @@ class PartDecoder:
 
 
 def settle(parts: list[Part]) -> list[Part]:
-    """Finish a decoded part list: drop the unsigned thought text that a stream already showed
-    before a packed foreign thinking part (the packed part carries that text itself)."""
+    """Finish a decoded part list: put back the foreign signed thinking that rode on a text or
+    function-call part (`RIDERS`), or on a thought part of its own.
+
+    A client that kept the thought parts shows the thinking's text on unsigned thought parts
+    (one, or several streamed pieces): the thinking takes their place, so its text is not
+    doubled. A client that dropped them (Gemini CLI) leaves no trace of where it was: it goes
+    ahead of its carrier and of the plain text just before it, where the upstream had it (a
+    turn's reasoning comes first; Anthropic refuses a tool turn that does not start with it).
+    """
     out: list[Part] = []
     for part in parts:
-        if (
-            isinstance(part, ThinkingPart)
-            and part.signature is not None
-            and part.signature.format != GEMINI
-            and part.text
-        ):
-            start, joined = len(out), ""
-            while start > 0:
-                prev = out[start - 1]
-                if not (isinstance(prev, ThinkingPart) and prev.signature is None):
-                    break
-                start -= 1
-                joined = prev.text + joined
-                if joined == part.text:
-                    del out[start:]
-                    break
-        out.append(part)
+        riders: list[ThinkingPart] = []
+        carrier: Part | None = part
+        if isinstance(part, TextPart | ToolCallPart):
+            riders = part.extra.pop(RIDERS, None) or []
+        elif is_foreign(part) and isinstance(part, ThinkingPart):
+            riders, carrier = [part], None  # a packed thought part: it is its own place
+        at: int | None = None
+        for rider in riders:
+            shown = _shown_copy(out, rider.text) if rider.text else None
+            if shown is not None:
+                start, end = shown
+                out[start:end] = [rider]
+                at = start + 1
+                continue
+            if at is None:
+                at = _ahead_of_text(out) if carrier is not None else len(out)
+            out.insert(at, rider)
+            at += 1
+        if carrier is not None:
+            out.append(carrier)
     return out
+
+
+def _unsigned_thought(part: Part) -> bool:
+    return (
+        isinstance(part, ThinkingPart)
+        and part.signature is None
+        and not part.redacted
+        and not part.extra.get("carrier")
+    )
+
+
+def _shown_copy(out: list[Part], text: str) -> tuple[int, int] | None:
+    """Bounds of the run of unsigned thought parts in `out` whose text is `text`, searched
+    back to the previous call or signed thinking (the end of the previous rider's span)."""
+    end = len(out)
+    while end > 0:
+        last = out[end - 1]
+        if isinstance(last, ToolCallPart) or (
+            isinstance(last, ThinkingPart) and not _unsigned_thought(last)
+        ):
+            return None
+        start, joined = end, ""
+        while start > 0 and _unsigned_thought(prev := out[start - 1]):
+            assert isinstance(prev, ThinkingPart)
+            start -= 1
+            joined = prev.text + joined
+            if joined == text:
+                return start, end
+            if not text.endswith(joined):
+                break
+        end -= 1
+    return None
+
+
+def _ahead_of_text(out: list[Part]) -> int:
+    """Where thinking goes when nothing shows its place: before the unsigned text at the end."""
+    at = len(out)
+    while at > 0 and isinstance(prev := out[at - 1], TextPart) and prev.signature is None:
+        at -= 1
+    return at
 
 
 # --------------------------------------------------------------------------- encoding
@@ -315,6 +390,25 @@ class PartEncoder:
         if self.pass_extra:
             for key, value in wire_fields(part.extra).items():
                 out.setdefault(key, value)
+        return out
+
+    def encode_turn(self, parts: Sequence[Part], where: str) -> list[dict[str, Any]]:
+        """The parts of one model turn for a Gemini client: foreign signed thinking rides on a
+        later part of the turn (signatures.py); its own thought part shows only its text."""
+        plan = ride_plan(parts)
+        riding = {j for carried in plan.values() for j in carried}
+        out: list[dict[str, Any]] = []
+        for i, part in enumerate(parts):
+            if i in riding and isinstance(part, ThinkingPart):
+                encoded = self._thinking(replace(part, signature=None), f"{where}[{i}]")
+            else:
+                encoded = self.encode(part, f"{where}[{i}]")
+            if encoded is None:
+                continue
+            if i in plan:
+                carried = [p for j in plan[i] if isinstance(p := parts[j], ThinkingPart)]
+                encoded["thoughtSignature"] = wrap(carried)
+            out.append(encoded)
         return out
 
     def _thinking(self, part: ThinkingPart, where: str) -> dict[str, Any] | None:

@@ -203,11 +203,7 @@ def encode_response(response: Response) -> dict[str, Any]:
     same = response.source_format == GEMINI
     keep: dict[str, Any] = (response.extra.get(NS) or {}) if same else {}
     encoder = PartEncoder(request=False, pass_extra=same)
-    parts: list[dict[str, Any]] = []
-    for i, part in enumerate(response.parts):
-        encoded = encoder.encode(part, f"parts[{i}]")
-        if encoded is not None:
-            parts.append(encoded)
+    parts = encoder.encode_turn(response.parts, "parts")
     for position, raw in keep.get("opaqueParts", []):
         parts.insert(min(position, len(parts)), raw)
     has_calls = any("functionCall" in p for p in parts)

@@ -3,9 +3,15 @@
 Each SSE `data:` is a whole GenerateContentResponse (possibly inside the Code Assist envelope).
 Gemini has no block boundaries, so they are synthesized: consecutive text parts share a block,
 consecutive thought parts share a block, and each functionCall (which arrives whole) is a block
-of its own (BlockStart, one ToolArgumentsDelta, BlockStop). A `thoughtSignature` becomes a
-SignatureDelta on the block of the part it rides on, and ends that block (a later part starts a
-new one, as the non-stream decoder keeps signed parts apart). The chunk with `finishReason`
+of its own (BlockStart, one ToolArgumentsDelta, BlockStop). A signed text part is a block of its
+own too, as the non-stream decoder keeps signed parts apart. The `thoughtSignature` of a text or
+function-call part rides on its BlockStart's part (model.py), so that an encoder that must put a
+carrier in front of the part still can; a signed thought part continues the open thought block
+and its signature, a SignatureDelta, ends it. Foreign signed thinking that rode on a text or
+function-call part (signatures.py: what this codec sends a Gemini client) becomes a thinking
+block of its own just before that part's, holding only the signature (the stream showed the
+text on thought parts already), as a packed thought part keeps only the text it shows.
+The chunk with `finishReason`
 (or a prompt `blockReason`) ends the message. A failure (an `{"error": …}` event, a malformed
 chunk, a stream cut short) ends it as model.py says: BlockStop of the open block, StreamError,
 MessageStop("error"). Inline media and other parts without a stream event are dropped.
@@ -13,11 +19,13 @@ MessageStop("error"). Inline media and other parts without a stream event are dr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 
 from daemon.errors import ProxyError
 from daemon.formats.gemini.errors import decode_error
-from daemon.formats.gemini.parts import PartDecoder
+from daemon.formats.gemini.parts import RIDERS, PartDecoder
 from daemon.formats.gemini.response import (
     bad_upstream,
     decode_usage,
@@ -98,12 +106,19 @@ class GeminiStreamDecoder:
             return self._fail(decode_error(status, orjson.dumps(chunk)))
         body, trace = unwrap(chunk)
         out: list[StreamEvent] = []
+        start: MessageStart | None = None
         if self._decoder is None:
             rid = response_id(body, trace)
             self._decoder = PartDecoder(rid, bad_upstream)
             model = body.get("modelVersion") or body.get("model_version")
-            out.append(MessageStart(id=rid, model=model if isinstance(model, str) else ""))
+            start = MessageStart(id=rid, model=model if isinstance(model, str) else "")
+            out.append(start)
         try:
+            usage_raw = body.get("usageMetadata", body.get("usage_metadata"))
+            if start is not None and usage_raw is not None:
+                # the prompt's size, known up front (as Anthropic's message_start says it)
+                self._usage, _ = decode_usage(usage_raw)
+                start.usage = replace(self._usage)
             return self._parts(body, out)
         except ProxyError as exc:  # a malformed chunk from upstream ends the stream cleanly
             out.extend(self._fail(ApiError("bad_gateway", exc.message, 502)))
@@ -119,6 +134,12 @@ class GeminiStreamDecoder:
         for i, raw in enumerate(parts if isinstance(parts, list) else []):
             assert self._decoder is not None
             part = self._decoder.decode(raw, f"parts[{i}]")
+            if isinstance(part, ThinkingPart) and part.text and isinstance(raw, dict):
+                # A packed foreign part holds its own text; the stream shows what was sent.
+                part = replace(part, text=str(raw.get("text") or ""))
+            if isinstance(part, TextPart | ToolCallPart):
+                for rider in part.extra.pop(RIDERS, None) or []:
+                    self._rider(rider, out)
             if isinstance(part, ToolCallPart):
                 self._tool_call(part, out)
             elif isinstance(part, TextPart | ThinkingPart):
@@ -148,29 +169,43 @@ class GeminiStreamDecoder:
     def _text(self, part: TextPart | ThinkingPart, out: list[StreamEvent]) -> None:
         if not part.text and part.signature is None:
             return
-        if self._open is None or self._kind is not type(part):
+        signed_text = isinstance(part, TextPart) and part.signature is not None
+        if self._open is None or self._kind is not type(part) or signed_text:
             out.extend(self._stop_open())
             self._open, self._kind = self._next, type(part)
             self._next += 1
-            header = TextPart("") if isinstance(part, TextPart) else ThinkingPart()
+            header = (
+                TextPart("", signature=part.signature)
+                if isinstance(part, TextPart)
+                else ThinkingPart()
+            )
             out.append(BlockStart(self._open, header))
         if part.text:
             delta = TextDelta if isinstance(part, TextPart) else ThinkingDelta
             out.append(delta(self._open, part.text))
         if part.signature is not None:
-            out.append(SignatureDelta(self._open, part.signature))
+            if not signed_text:
+                out.append(SignatureDelta(self._open, part.signature))
             out.extend(self._stop_open())
+
+    def _rider(self, thinking: ThinkingPart, out: list[StreamEvent]) -> None:
+        out.extend(self._stop_open())
+        index = self._next
+        self._next += 1
+        out.append(BlockStart(index, ThinkingPart(redacted=thinking.redacted, id=thinking.id)))
+        if thinking.signature is not None:
+            out.append(SignatureDelta(index, thinking.signature))
+        out.append(BlockStop(index))
 
     def _tool_call(self, part: ToolCallPart, out: list[StreamEvent]) -> None:
         out.extend(self._stop_open())
         index = self._next
         self._next += 1
         self._has_calls = True
-        out.append(BlockStart(index, ToolCallPart(id=part.id, name=part.name)))
+        header = ToolCallPart(id=part.id, name=part.name, signature=part.signature)
+        out.append(BlockStart(index, header))
         if part.arguments:
             out.append(ToolArgumentsDelta(index, part.arguments))
-        if part.signature is not None:
-            out.append(SignatureDelta(index, part.signature))
         out.append(BlockStop(index))
 
     def _stop_open(self) -> list[StreamEvent]:

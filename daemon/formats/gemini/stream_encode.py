@@ -5,10 +5,15 @@ With `sse=True` every chunk is one SSE event (`data: <GenerateContentResponse>`)
 the first, `,` between, `]` at close), as Gemini streams without alt=sse.
 
 Text and thought deltas go out as they come. A function call goes out whole when its block
-stops (only that call's arguments are accumulated). Signatures go out when their block stops:
-on a `{"text": "", "thoughtSignature"}` part for text, on a thought part for thinking (another
-format's signed thinking is packed, so a Gemini client can hand it back; the packed part holds
-the thought text itself, which the request decoder uses to drop the streamed copy). The last
+stops (only that call's arguments are accumulated). Gemini signatures go out when their block
+stops: on a `{"text": "", "thoughtSignature"}` part for text, on a thought part for thinking.
+Another format's signed thinking is packed (signatures.py) so that a Gemini client can hand it
+back, and rides where Gemini puts its own signatures, as clients drop thought parts from their
+history: on the next function call of the turn, which is written whole at its block stop; with
+no call, on the turn's final text chunk, so while such a signature waits, the latest text delta
+is held back until the next output shows whether it was the last (a text chunk can carry a
+signature; an empty one could not, Gemini CLI drops it). With neither after it, it goes out on a
+thought part at the end. The thinking's text is shown on thought parts as it streams. The last
 chunk carries finishReason and usageMetadata; a StreamError becomes `{"error": {...}}` and ends
 the stream.
 """
@@ -23,7 +28,12 @@ import orjson
 from daemon.formats.gemini.errors import encode_error
 from daemon.formats.gemini.parts import PartEncoder
 from daemon.formats.gemini.response import encode_usage, finish_reason_for
-from daemon.formats.gemini.signatures import native_signature, thought_signature_of
+from daemon.formats.gemini.signatures import (
+    is_foreign,
+    native_signature,
+    thought_signature_of,
+    wrap,
+)
 from daemon.formats.sse import encode_event
 from daemon.model import (
     BlockStart,
@@ -59,9 +69,11 @@ class GeminiStreamEncoder:
         "_closed",
         "_finished",
         "_has_calls",
+        "_held",
         "_id",
         "_model",
         "_parts",
+        "_riders",
         "_sent",
         "_sse",
         "_usage",
@@ -75,6 +87,8 @@ class GeminiStreamEncoder:
         self._parts = PartEncoder(request=False, pass_extra=False)
         self._usage: Usage | None = None
         self._has_calls = False
+        self._riders: list[ThinkingPart] = []  # foreign signed thinking waiting for a carrier
+        self._held: dict[str, Any] | None = None  # latest text part, while riders wait
         self._sent = 0  # chunks written
         self._finished = False  # the finishReason chunk is out
         self._closed = False  # nothing more may be written
@@ -83,7 +97,7 @@ class GeminiStreamEncoder:
         if self._closed:
             return b""
         if isinstance(event, TextDelta):
-            return self._emit([{"text": event.text}]) if event.text else b""
+            return self._text(event.text)
         if isinstance(event, ThinkingDelta):
             block = self._blocks.get(event.index)
             if block is not None:
@@ -118,7 +132,7 @@ class GeminiStreamEncoder:
     def close(self) -> bytes:
         if self._closed:
             return b""
-        out = self._emit(self._flush()) if self._blocks else b""
+        out = self._emit(self._drain())
         self._closed = True
         if not self._sse:
             out += b"]" if self._sent else b"[]"
@@ -130,17 +144,27 @@ class GeminiStreamEncoder:
         part = event.part
         block = _Block(part, signature=part.signature)
         self._blocks[event.index] = block
+        if isinstance(part, TextPart):
+            return self._text(part.text)
+        out = self._release()  # what follows a held text chunk shows it was not the last
         if isinstance(part, ToolCallPart):
             self._has_calls = True
             if part.arguments:
                 block.pieces.append(part.arguments)
-            return b""
-        if not part.text:
-            return b""
-        if isinstance(part, ThinkingPart):
+            return out
+        if part.text:
             block.pieces.append(part.text)
-            return self._emit([{"text": part.text, "thought": True}])
-        return self._emit([{"text": part.text}])
+            out += self._emit([{"text": part.text, "thought": True}])
+        return out
+
+    def _text(self, text: str) -> bytes:
+        if not text:
+            return b""
+        if not self._riders:
+            return self._emit([{"text": text}])
+        out = self._release()
+        self._held = {"text": text}
+        return out
 
     def _finish_block(self, block: _Block, index: int) -> dict[str, Any] | None:
         header = block.header
@@ -151,7 +175,10 @@ class GeminiStreamEncoder:
                 arguments="".join(block.pieces),
                 signature=block.signature,
             )
-            return self._parts.encode(call, f"block[{index}]")
+            part = self._parts.encode(call, f"block[{index}]")
+            if part is not None and self._riders and "thoughtSignature" not in part:
+                part["thoughtSignature"], self._riders = wrap(self._riders), []
+            return part
         if block.signature is None:
             return None
         if isinstance(header, ThinkingPart):
@@ -162,18 +189,33 @@ class GeminiStreamEncoder:
                 id=header.id,
                 extra=header.extra,
             )
+            if is_foreign(thinking):  # rides on a later part (its text is out already)
+                self._riders.append(thinking)
+                return None
             return {"text": "", "thought": True, "thoughtSignature": thought_signature_of(thinking)}
         value = native_signature(block.signature, f"block[{index}]")
         return None if value is None else {"text": "", "thoughtSignature": value}
 
-    def _flush(self) -> list[dict[str, Any]]:
-        """Parts of blocks never stopped (robustness: the events should have stopped them)."""
+    def _drain(self) -> list[dict[str, Any]]:
+        """The parts still to go at the end of the turn: the held text chunk (carrying the
+        waiting signatures, if it was the last output), blocks never stopped (robustness: the
+        events should have stopped them), then signatures left without a carrier."""
         parts: list[dict[str, Any]] = []
+        held, self._held = self._held, None
+        if held is not None:
+            if self._riders and all(isinstance(b.header, TextPart) for b in self._blocks.values()):
+                held["thoughtSignature"], self._riders = wrap(self._riders), []
+            parts.append(held)
         for index, block in sorted(self._blocks.items()):
             part = self._finish_block(block, index)
             if part is not None:
                 parts.append(part)
         self._blocks.clear()
+        for thinking in self._riders:
+            parts.append(
+                {"text": "", "thought": True, "thoughtSignature": thought_signature_of(thinking)}
+            )
+        self._riders = []
         return parts
 
     def _stop(self, event: MessageStop) -> bytes:
@@ -182,7 +224,7 @@ class GeminiStreamEncoder:
         self._finished = True
         usage = event.usage or self._usage or Usage()
         candidate: dict[str, Any] = {}
-        parts = self._flush()
+        parts = self._drain()
         if parts:
             candidate["content"] = {"role": "model", "parts": parts}
         candidate["finishReason"] = finish_reason_for(event.stop_reason, None, self._has_calls)
@@ -190,7 +232,9 @@ class GeminiStreamEncoder:
 
     def _error(self, event: StreamError) -> bytes:
         self._blocks.clear()
-        out = self._frame(encode_error(event.error))
+        self._riders = []
+        out = self._release()
+        out += self._frame(encode_error(event.error))
         self._closed = True
         if not self._sse:
             out += b"]"
@@ -199,7 +243,17 @@ class GeminiStreamEncoder:
     def _emit(self, parts: list[dict[str, Any]]) -> bytes:
         if self._finished or not parts:
             return b""
-        return self._frame(self._envelope({"content": {"role": "model", "parts": parts}}, None))
+        out = self._release()
+        return out + self._frame(
+            self._envelope({"content": {"role": "model", "parts": parts}}, None)
+        )
+
+    def _release(self) -> bytes:
+        """Write the held text chunk as it is: more output follows it."""
+        held, self._held = self._held, None
+        if held is None or self._finished:
+            return b""
+        return self._frame(self._envelope({"content": {"role": "model", "parts": [held]}}, None))
 
     def _envelope(self, candidate: dict[str, Any], usage: Usage | None) -> dict[str, Any]:
         body: dict[str, Any] = {"candidates": [candidate]}

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from daemon.errors import InvalidRequest, TranslationError
+from daemon.formats.base import codec_for
 from daemon.formats.gemini import CODEC
 from daemon.formats.gemini._wire import SKIP_SIGNATURE, is_invented
 from daemon.formats.reasoning import pack
@@ -404,3 +405,103 @@ def test_no_model_in_encoded_body_and_model_key_is_read() -> None:
     request = CODEC.decode_request({"model": "gemini-x", "contents": []})
     assert request.model == "gemini-x"
     assert "model" not in CODEC.encode_request(request)
+
+
+def _model_turn(*parts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "contents": [
+            {"role": "user", "parts": [{"text": "q"}]},
+            {"role": "model", "parts": list(parts)},
+            {
+                "role": "user",
+                "parts": [{"functionResponse": {"name": "f", "response": {"ok": 1}, "id": "c1"}}],
+            },
+        ]
+    }
+
+
+def _wrapped(*parts: ThinkingPart) -> str:
+    return base64.b64encode(",".join(pack(p) for p in parts).encode()).decode()
+
+
+ANTH = ThinkingPart("plan it", signature=Signature(WireFormat.ANTHROPIC, "EqR=="))
+CALL = {"functionCall": {"name": "f", "args": {"a": 1}, "id": "c1"}}
+
+
+def test_skip_signature_is_never_a_signature() -> None:
+    # what Gemini CLI sends for a call it holds no signature for (see e2e captures)
+    body = _model_turn(
+        {"text": "seen", "thought": True, "thoughtSignature": SKIP_SIGNATURE},
+        {**CALL, "thoughtSignature": SKIP_SIGNATURE},
+    )
+    request = CODEC.decode_request(body)
+    thinking, call = request.messages[1].parts
+    assert thinking == ThinkingPart("seen", extra={"thoughtSignature": SKIP_SIGNATURE})
+    assert isinstance(call, ToolCallPart)
+    assert call.signature is None
+    assert call.extra == {"thoughtSignature": SKIP_SIGNATURE}
+    # a Gemini upstream gets it back as it was; other formats never see it
+    assert CODEC.encode_request(request) == body
+    anthropic = codec_for(WireFormat.ANTHROPIC).encode_request(request)
+    assert SKIP_SIGNATURE not in orjson.dumps(anthropic).decode()
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        [],
+        [{"text": "plan it", "thought": True}],
+        [{"text": "plan ", "thought": True}, {"text": "it", "thought": True}],
+    ],
+    ids=["thoughts-dropped", "one-thought", "streamed-thought"],
+)
+def test_foreign_thinking_riding_on_a_call_is_put_back_at_the_start(
+    shown: list[dict[str, Any]],
+) -> None:
+    carried = {**CALL, "thoughtSignature": _wrapped(ANTH)}
+    body = _model_turn(*shown, {"text": "Let me check."}, carried)
+    parts = CODEC.decode_request(body).messages[1].parts
+    # ahead of the text, as the upstream had it (and Anthropic wants a tool turn to start with
+    # its thinking), its text once
+    assert parts == [
+        ANTH,
+        TextPart("Let me check."),
+        ToolCallPart("c1", "f", '{"a":1}', extra={"thoughtSignature": SKIP_SIGNATURE}),
+    ]
+
+
+def test_several_riders_and_text_carriers() -> None:
+    redacted = ThinkingPart(signature=Signature(WireFormat.ANTHROPIC, "opaque"), redacted=True)
+    encrypted = ThinkingPart(
+        "sum", signature=Signature(WireFormat.OPENAI_RESPONSES, "gAAA=="), id="rs_1"
+    )
+    body = _model_turn(
+        {"text": "plan it", "thought": True},
+        {**CALL, "thoughtSignature": _wrapped(ANTH, redacted)},
+    )
+    assert CODEC.decode_request(body).messages[1].parts[:2] == [ANTH, redacted]
+    # on text (a turn without calls): put back before the plain text leading to it
+    body = {
+        "contents": [
+            {"role": "user", "parts": [{"text": "q"}]},
+            {
+                "role": "model",
+                "parts": [{"text": "a"}, {"text": "b", "thoughtSignature": _wrapped(encrypted)}],
+            },
+            {"role": "user", "parts": [{"text": "next"}]},
+        ]
+    }
+    parts = CODEC.decode_request(body).messages[1].parts
+    assert parts == [encrypted, TextPart("a"), TextPart("b")]
+
+
+def test_riders_go_to_a_gemini_upstream_as_the_skip_value() -> None:
+    request = CODEC.decode_request(_model_turn({**CALL, "thoughtSignature": _wrapped(ANTH)}))
+    request.model = "gemini-3-pro"
+    body = CODEC.encode_request(request)  # same format: the client's Gemini, routed to Gemini
+    assert body["contents"][1]["parts"] == [{**CALL, "thoughtSignature": SKIP_SIGNATURE}]
+    # and the Anthropic upstream gets its thinking back, first in the turn
+    anthropic = codec_for(WireFormat.ANTHROPIC).encode_request(request)
+    assistant = anthropic["messages"][1]["content"]
+    assert assistant[0] == {"type": "thinking", "thinking": "plan it", "signature": "EqR=="}
+    assert assistant[1]["type"] == "tool_use"

@@ -10,7 +10,7 @@ import pytest
 
 from daemon.errors import UpstreamFailed
 from daemon.formats.gemini import CODEC
-from daemon.formats.gemini._wire import is_invented
+from daemon.formats.gemini._wire import SKIP_SIGNATURE, is_invented
 from daemon.model import (
     Response,
     Signature,
@@ -115,7 +115,16 @@ def test_code_assist_envelope_is_unwrapped() -> None:
     assert "responseId" not in CODEC.encode_response(response)
 
 
-def test_cross_format_encode_and_foreign_thinking_is_packed() -> None:
+def _history(model_parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "contents": [
+            {"role": "user", "parts": [{"text": "q"}]},
+            {"role": "model", "parts": model_parts},
+        ]
+    }
+
+
+def test_cross_format_encode_and_foreign_thinking_rides_on_the_call() -> None:
     anthropic_thinking = ThinkingPart("reasoning", signature=Signature(WireFormat.ANTHROPIC, "s1"))
     redacted = ThinkingPart(signature=Signature(WireFormat.ANTHROPIC, "opaque"), redacted=True)
     response = Response(
@@ -126,6 +135,7 @@ def test_cross_format_encode_and_foreign_thinking_is_packed() -> None:
             redacted,
             TextPart("ok"),
             ToolCallPart("toolu_9", "f", '{"a": [1]}'),
+            ToolCallPart("toolu_10", "f", "{}"),
         ],
         stop_reason="tool_calls",
         usage=Usage(input_tokens=10, output_tokens=7, cached_tokens=3, reasoning_tokens=4),
@@ -133,15 +143,18 @@ def test_cross_format_encode_and_foreign_thinking_is_packed() -> None:
     )
     body = CODEC.encode_response(response)
     parts = body["candidates"][0]["content"]["parts"]
-    assert parts[0]["text"] == "reasoning"
-    assert parts[0]["thought"] is True
-    assert parts[1]["text"] == ""
-    assert parts[1]["thought"] is True
-    for part in parts[:2]:
-        base64.b64decode(part["thoughtSignature"], validate=True)  # Gemini needs base64
-    assert parts[2:] == [
+    # the thought shows its text only; both signatures ride, packed, on the first call (where
+    # Gemini signs a turn, and which clients keep), the redacted one showing nothing
+    packed = parts[2]["thoughtSignature"]
+    base64.b64decode(packed, validate=True)  # Gemini needs base64
+    assert parts == [
+        {"text": "reasoning", "thought": True},
         {"text": "ok"},
-        {"functionCall": {"name": "f", "args": {"a": [1]}, "id": "toolu_9"}},
+        {
+            "functionCall": {"name": "f", "args": {"a": [1]}, "id": "toolu_9"},
+            "thoughtSignature": packed,
+        },
+        {"functionCall": {"name": "f", "args": {}, "id": "toolu_10"}},
     ]
     assert body["candidates"][0]["finishReason"] == "STOP"
     assert body["usageMetadata"] == {
@@ -152,17 +165,57 @@ def test_cross_format_encode_and_foreign_thinking_is_packed() -> None:
         "totalTokenCount": 17,
     }
     assert "system_fingerprint" not in body
-    # the Gemini client sends the turn back: the Anthropic originals come back exactly
-    history = {
-        "contents": [
-            {"role": "user", "parts": [{"text": "q"}]},
-            body["candidates"][0]["content"],
+    # the Gemini client sends the turn back: the Anthropic originals come back exactly, once,
+    # ahead of the text, whether it kept its thought parts or (as Gemini CLI) dropped them
+    for history in (parts, [p for p in parts if not p.get("thought")]):
+        decoded = CODEC.decode_request(_history(history)).messages[1].parts
+        assert decoded == [
+            anthropic_thinking,
+            redacted,
+            TextPart("ok"),
+            # unsigned; a Gemini upstream gets the documented skip value on it
+            ToolCallPart("toolu_9", "f", '{"a":[1]}', extra={"thoughtSignature": SKIP_SIGNATURE}),
+            ToolCallPart("toolu_10", "f", "{}"),
         ]
-    }
-    decoded = CODEC.decode_request(history).messages[1].parts
-    assert decoded[0] == anthropic_thinking
-    assert decoded[1] == redacted
-    assert decoded[3] == ToolCallPart("toolu_9", "f", '{"a":[1]}')
+
+
+def test_foreign_thinking_without_calls_rides_on_the_last_text() -> None:
+    first = ThinkingPart("a", signature=Signature(WireFormat.OPENAI_RESPONSES, "enc"), id="rs_1")
+    response = Response(
+        id="resp_1",
+        model="gpt-5",
+        parts=[first, TextPart("one"), TextPart(""), TextPart("two")],
+    )
+    parts = CODEC.encode_response(response)["candidates"][0]["content"]["parts"]
+    packed = parts[-1]["thoughtSignature"]
+    assert parts == [
+        {"text": "a", "thought": True},
+        {"text": "one"},
+        {"text": ""},
+        {"text": "two", "thoughtSignature": packed},
+    ]
+    kept = [p for p in parts if not p.get("thought")]
+    decoded = CODEC.decode_request(_history(kept)).messages[1].parts
+    assert decoded == [first, TextPart("one"), TextPart(""), TextPart("two")]
+    # decoded as a response too (a client's view of what it got)
+    assert CODEC.decode_response(CODEC.encode_response(response)).parts == response.parts
+
+
+def test_foreign_thinking_with_nothing_after_it_keeps_its_thought_part() -> None:
+    late = ThinkingPart("after", signature=Signature(WireFormat.ANTHROPIC, "s2"))
+    response = Response(
+        id="msg_2",
+        model="claude-x",
+        parts=[TextPart("answer"), ToolCallPart("toolu_1", "f", "{}"), late],
+    )
+    parts = CODEC.encode_response(response)["candidates"][0]["content"]["parts"]
+    assert parts[:2] == [
+        {"text": "answer"},
+        {"functionCall": {"name": "f", "args": {}, "id": "toolu_1"}},
+    ]
+    assert parts[2]["text"] == "after" and parts[2]["thought"] is True
+    decoded = CODEC.decode_request(_history(parts)).messages[1].parts
+    assert decoded[2] == late
 
 
 @pytest.mark.parametrize(

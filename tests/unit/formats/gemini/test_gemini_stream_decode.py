@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.formats.gemini import CODEC
 from daemon.formats.gemini._wire import invent_call_id
+from daemon.formats.reasoning import pack
 from daemon.formats.sse import SSEEvent, encode_event
 from daemon.model import (
     ApiError,
@@ -26,7 +29,6 @@ from daemon.model import (
     ToolArgumentsDelta,
     ToolCallPart,
     Usage,
-    UsageUpdate,
     WireFormat,
 )
 
@@ -58,19 +60,17 @@ def test_fixture_stream() -> None:
     call1 = invent_call_id("r-1", 0, "get_weather")
     call2 = invent_call_id("r-1", 1, "get_time")
     assert decode_stream(RAW) == [
-        MessageStart(id="r-1", model="gemini-2.5-flash"),
+        MessageStart(id="r-1", model="gemini-2.5-flash", usage=Usage(input_tokens=40)),
         BlockStart(0, ThinkingPart()),
         ThinkingDelta(0, "Thinking about "),
-        UsageUpdate(Usage(input_tokens=40)),
         ThinkingDelta(0, "weather."),
         BlockStop(0),
         BlockStart(1, TextPart("")),
         TextDelta(1, "I'll check "),
         TextDelta(1, "Paris."),
         BlockStop(1),
-        BlockStart(2, ToolCallPart(call1, "get_weather")),
+        BlockStart(2, ToolCallPart(call1, "get_weather", signature=Signature(G, "c2lnLTE="))),
         ToolArgumentsDelta(2, '{"city":"Paris"}'),
-        SignatureDelta(2, Signature(G, "c2lnLTE=")),
         BlockStop(2),
         BlockStart(3, ToolCallPart(call2, "get_time")),
         ToolArgumentsDelta(3, "{}"),
@@ -89,7 +89,7 @@ def test_crlf_framing_like_gemini_sends() -> None:
     assert decode_stream(RAW.replace(b"\n", b"\r\n")) == decode_stream(RAW)
 
 
-def test_signature_ends_its_block() -> None:
+def test_signed_parts_are_blocks_of_their_own() -> None:
     events = _feed(
         _chunk({"text": "think", "thought": True}),
         _chunk({"text": "more", "thought": True, "thoughtSignature": "dA=="}),
@@ -104,15 +104,56 @@ def test_signature_ends_its_block() -> None:
         ThinkingDelta(0, "more"),
         SignatureDelta(0, Signature(G, "dA==")),
         BlockStop(0),
-        BlockStart(1, TextPart("")),
+        # a signed text part is a block of its own, its signature on BlockStart (model.py)
+        BlockStart(1, TextPart("", signature=Signature(G, "eA=="))),
         TextDelta(1, "Hello"),
-        SignatureDelta(1, Signature(G, "eA==")),
         BlockStop(1),
         BlockStart(2, TextPart("")),
         TextDelta(2, " world"),
-        SignatureDelta(2, Signature(G, "eQ==")),
         BlockStop(2),
+        BlockStart(3, TextPart("", signature=Signature(G, "eQ=="))),
+        BlockStop(3),
         MessageStop("stop", None),
+    ]
+
+
+def test_foreign_thinking_riding_on_a_part_becomes_a_thinking_block_before_it() -> None:
+    """What a Gemini client's SDK makes of our stream for it (stream_encode.py): the packed
+    signature on the call, or on the final text chunk, is a thinking block of its own."""
+    sig = Signature(WireFormat.ANTHROPIC, "EqR==")
+    packed = base64.b64encode(pack(ThinkingPart("hmm", signature=sig)).encode()).decode()
+    call: dict[str, object] = {
+        "functionCall": {"name": "f", "args": {}, "id": "c1"},
+        "thoughtSignature": packed,
+    }
+    events = _feed(
+        _chunk({"text": "hmm", "thought": True}),
+        _chunk({"text": "Let me"}),
+        _chunk(call),
+        _chunk({"text": " see", "thoughtSignature": packed}, finishReason="STOP"),
+    )
+    assert events == [
+        MessageStart("r", "m"),
+        BlockStart(0, ThinkingPart()),
+        ThinkingDelta(0, "hmm"),
+        BlockStop(0),
+        BlockStart(1, TextPart("")),
+        TextDelta(1, "Let me"),
+        BlockStop(1),
+        # the text was shown already: only the signature
+        BlockStart(2, ThinkingPart()),
+        SignatureDelta(2, sig),
+        BlockStop(2),
+        BlockStart(3, ToolCallPart("c1", "f")),
+        ToolArgumentsDelta(3, "{}"),
+        BlockStop(3),
+        BlockStart(4, ThinkingPart()),
+        SignatureDelta(4, sig),
+        BlockStop(4),
+        BlockStart(5, TextPart("")),
+        TextDelta(5, " see"),
+        BlockStop(5),
+        MessageStop("tool_calls", None),
     ]
 
 

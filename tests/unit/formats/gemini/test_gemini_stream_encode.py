@@ -73,14 +73,19 @@ def test_tool_stream_as_sse() -> None:
     check_stream(raw)
     chunks = _chunks(raw)
     parts = [c["candidates"][0].get("content", {}).get("parts") for c in chunks]
-    assert parts[:3] == [
+    # the Anthropic signature rides, packed, on the function call (clients drop thought parts)
+    packed = parts[3][0]["thoughtSignature"]
+    base64.b64decode(packed, validate=True)
+    assert parts[:4] == [
         [{"text": "let me ", "thought": True}],
         [{"text": "see", "thought": True}],
-        [{"text": "", "thought": True, "thoughtSignature": parts[2][0]["thoughtSignature"]}],
-    ]
-    assert parts[3:5] == [
         [{"text": "Checking."}],
-        [{"functionCall": {"name": "get", "args": {"city": "Paris"}, "id": "toolu_1"}}],
+        [
+            {
+                "functionCall": {"name": "get", "args": {"city": "Paris"}, "id": "toolu_1"},
+                "thoughtSignature": packed,
+            }
+        ],
     ]
     assert chunks[-1] == {
         "candidates": [{"finishReason": "STOP"}],
@@ -102,24 +107,120 @@ def test_tool_stream_as_json_array() -> None:
     assert orjson.loads(raw) == _chunks(_encode(TOOL_STREAM))
 
 
-def test_client_history_restores_the_foreign_thinking_once() -> None:
-    chunks = _chunks(_encode(TOOL_STREAM))
-    history_parts = [
-        p for c in chunks for p in c["candidates"][0].get("content", {}).get("parts", [])
-    ]
-    packed = history_parts[2]["thoughtSignature"]
-    base64.b64decode(packed, validate=True)
-    body = {
+def _history_parts(chunks: list[Any]) -> list[Any]:
+    return [p for c in chunks for p in c["candidates"][0].get("content", {}).get("parts", [])]
+
+
+def _history(parts: list[Any]) -> dict[str, Any]:
+    return {
         "contents": [
             {"role": "user", "parts": [{"text": "q"}]},
-            {"role": "model", "parts": history_parts},
+            {"role": "model", "parts": parts},
         ]
     }
-    parts = CODEC.decode_request(body).messages[1].parts
+
+
+@pytest.mark.parametrize("drop_thoughts", [False, True], ids=["all-parts", "gemini-cli"])
+def test_client_history_restores_the_foreign_thinking_once(drop_thoughts: bool) -> None:
+    history = _history_parts(_chunks(_encode(TOOL_STREAM)))
+    if drop_thoughts:  # Gemini CLI keeps no thought parts in its history
+        history = [p for p in history if not p.get("thought")]
+    parts = CODEC.decode_request(_history(history)).messages[1].parts
     assert parts[0] == ThinkingPart("let me see", signature=Signature(WireFormat.ANTHROPIC, "anth"))
     assert parts[1] == TextPart("Checking.")
     assert isinstance(parts[2], ToolCallPart) and parts[2].id == "toolu_1"
+    assert parts[2].signature is None
     assert len(parts) == 3
+
+
+def _thinking_then_text(*texts: str) -> list[StreamEvent]:
+    events: list[StreamEvent] = [
+        MessageStart("msg_1", "claude-x"),
+        BlockStart(0, ThinkingPart()),
+        ThinkingDelta(0, "hmm"),
+        SignatureDelta(0, Signature(WireFormat.ANTHROPIC, "anth")),
+        BlockStop(0),
+        BlockStart(1, TextPart("")),
+    ]
+    events += [TextDelta(1, t) for t in texts]
+    return [*events, BlockStop(1), MessageStop("stop", USAGE)]
+
+
+def test_without_calls_the_signature_rides_on_the_final_text_chunk() -> None:
+    raw = _encode(_thinking_then_text("The ", "answer", "."))
+    check_stream(raw)
+    chunks = _chunks(raw)
+    parts = [c["candidates"][0].get("content", {}).get("parts") for c in chunks]
+    packed = parts[-1][0]["thoughtSignature"]
+    # every text delta goes out, the last one held back until the turn's end shows it is last
+    assert parts == [
+        [{"text": "hmm", "thought": True}],
+        [{"text": "The "}],
+        [{"text": "answer"}],
+        [{"text": ".", "thoughtSignature": packed}],
+    ]
+    assert chunks[-1]["candidates"][0]["finishReason"] == "STOP"
+    history = [p for p in _history_parts(chunks) if not p.get("thought")]
+    restored = CODEC.decode_request(_history(history)).messages[1].parts
+    assert restored == [
+        ThinkingPart("hmm", signature=Signature(WireFormat.ANTHROPIC, "anth")),
+        TextPart("The "),
+        TextPart("answer"),
+        TextPart("."),
+    ]
+
+
+def test_held_text_goes_out_before_later_output_and_errors() -> None:
+    events = _thinking_then_text("a", "b")
+    # more thinking after the text: the held chunk is released plain, before it
+    later: list[StreamEvent] = [
+        BlockStart(2, ThinkingPart()),
+        ThinkingDelta(2, "more"),
+        BlockStop(2),
+    ]
+    raw = _encode([*events[:-1], *later, events[-1]])
+    parts = [c["candidates"][0].get("content", {}).get("parts") for c in _chunks(raw)]
+    assert parts[:4] == [
+        [{"text": "hmm", "thought": True}],
+        [{"text": "a"}],
+        [{"text": "b"}],
+        [{"text": "more", "thought": True}],
+    ]
+    # nothing after the thinking carries its signature: a thought part at the end does
+    last = parts[-1]
+    assert len(last) == 1 and last[0]["thought"] is True and last[0]["text"] == ""
+    base64.b64decode(last[0]["thoughtSignature"], validate=True)
+    # a failure mid-turn still shows the text held back, then the error
+    failed = [*events[:-2], StreamError(ApiError("overloaded", "busy", 503))]
+    raw = _encode(failed)
+    check_stream(raw)
+    chunks = _chunks(raw)
+    assert [c["candidates"][0]["content"]["parts"] for c in chunks[:-1]] == [
+        [{"text": "hmm", "thought": True}],
+        [{"text": "a"}],
+        [{"text": "b"}],
+    ]
+    assert chunks[-1]["error"]["code"] == 503
+
+
+def test_thinking_alone_keeps_the_signature_on_a_thought_part() -> None:
+    events: list[StreamEvent] = [
+        MessageStart("msg_1", "claude-x"),
+        BlockStart(
+            0, ThinkingPart(signature=Signature(WireFormat.ANTHROPIC, "red"), redacted=True)
+        ),
+        BlockStop(0),
+        MessageStop("stop", USAGE),
+    ]
+    raw = _encode(events)
+    check_stream(raw)
+    (only,) = _chunks(raw)
+    (part,) = only["candidates"][0]["content"]["parts"]
+    assert (part["text"], part["thought"]) == ("", True)
+    restored = CODEC.decode_request(_history([part])).messages[1].parts
+    assert restored == [
+        ThinkingPart(signature=Signature(WireFormat.ANTHROPIC, "red"), redacted=True)
+    ]
 
 
 def test_gemini_stream_survives_decode_encode_decode() -> None:
@@ -128,6 +229,10 @@ def test_gemini_stream_survives_decode_encode_decode() -> None:
     encoded = _encode(first)
     check_stream(encoded)
     second = decode_stream(encoded)
+    # usage goes out on the finish chunk only, so the prompt usage known at the start is not
+    # repeated up front
+    assert isinstance(first[0], MessageStart)
+    first[0].usage = None
     assert second == [e for e in first if not isinstance(e, UsageUpdate)]
 
 
