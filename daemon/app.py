@@ -10,6 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Router
 
 from daemon.asgi import Message, Receive, Scope, Send, header_dict, read_body, send_error, send_json
@@ -19,6 +20,11 @@ from daemon.inbound import detect_format, key_is_valid, presented_keys
 from daemon.runtime import DaemonState
 
 HEALTH_PATHS = ("/healthz", "/health/liveness", "/health/readiness")
+
+
+class MethodNotAllowed(ProxyError):
+    status = 405
+    kind = "invalid_request"
 
 
 class ProxyApp:
@@ -62,7 +68,16 @@ class ProxyApp:
         try:
             self._authenticate(headers, scope["query_string"])
             scope["state"] = {"wire_format": wire_format, "headers": headers}
-            await self.router(scope, receive, send_counted)
+            # With "app" set, a route called with the wrong method raises HTTPException(405)
+            # instead of answering in plain text, so the client gets its own error shape.
+            scope["app"] = self
+            try:
+                await self.router(scope, receive, send_counted)
+            except HTTPException as error:
+                raise MethodNotAllowed(
+                    f"{scope['method']} is not allowed on {path}; "
+                    f"use {(error.headers or {}).get('Allow', 'another method')}"
+                ) from None
         except ProxyError as error:
             if isinstance(error, AuthenticationFailed):
                 counters.unauthorized += 1

@@ -95,6 +95,23 @@ class RateLimited(ProxyError):
     kind = "rate_limit"
 
 
+class ModelCooldown(RateLimited):
+    def __init__(
+        self, *, model: str, provider: str, reset_at: str, seconds: float, reason: str | None
+    ) -> None:
+        why = f" (last: {reason})" if reason else ""
+        super().__init__(
+            f"every credential serving model {model!r} ({provider}) is cooling down{why}; "
+            f"the soonest is usable again at {reset_at}, in {seconds:.0f}s",
+            code="model_cooldown",
+            param="model",
+            retry_after=seconds,
+        )
+        self.model = model
+        self.provider = provider
+        self.reset_at = reset_at
+
+
 class UpstreamFailed(ProxyError):
     """An upstream error passed on with the upstream's status."""
 

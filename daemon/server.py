@@ -229,7 +229,7 @@ class Daemon:
         for warning in warnings:
             log.warning("%s", warning)
         try:
-            plane = DataPlane(state)
+            plane = DataPlane(state, cooldown_file=self.paths.data_dir / "cooldowns.json")
         except ValueError as error:
             raise StartupError(f"invalid provider configuration: {error}") from error
         self._plane = plane

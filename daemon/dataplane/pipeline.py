@@ -4,11 +4,14 @@
     upstream response ─(pass through, or decode → encode)─▶ client, streamed as it comes
 
 The pipeline owns no I/O policy of its own: providers build requests, the pool sends them,
-the relay streams them; routing decisions (which target) come from the selector.
+the relay streams them; which target serves, and retries before the first byte, come from
+the router through the attempt loop (attempts.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,13 +21,19 @@ import aiohttp
 import orjson
 
 from daemon.asgi import Receive, Send, send_bytes
+from daemon.dataplane.attempts import AttemptLoop, Budget, Prepared
+from daemon.dataplane.endings import ending_for
 from daemon.dataplane.relay import PassThrough, Translating, relay_stream, run_watching_disconnect
 from daemon.dataplane.upstream import UpstreamPool, UpstreamTimeout, UpstreamUnreachable
-from daemon.errors import InvalidRequest, UpstreamFailed
+from daemon.errors import InvalidRequest
 from daemon.formats.base import Codec, codec_for
+from daemon.formats.policy import check_translatable
 from daemon.model import ApiError, Request, Usage, WireFormat
+from daemon.providers.base import UpstreamRequest
+from daemon.routing.affinity import session_key
 from daemon.routing.payload import PayloadRules
 from daemon.routing.registry import ModelRegistry, Resolution, Target
+from daemon.routing.router import Router
 from daemon.runtime import DaemonState
 
 log = logging.getLogger("cliproxy.dataplane")
@@ -53,21 +62,32 @@ class Call:
     gemini_sse: bool = True  # Gemini streams: SSE with ?alt=sse, else one JSON array
 
 
+@dataclass(slots=True)
+class Route:
+    """How one target is spoken to, decided once per attempt."""
+
+    target: Target
+    passthrough: bool
+    client_codec: Codec
+    upstream_codec: Codec
+    canonical: Request
+    hide_usage_chunk: bool = False  # we asked a chat upstream for usage the client did not
+
+
 class Pipeline:
     def __init__(
-        self, state: DaemonState, pool: UpstreamPool, registry: ModelRegistry, payload: PayloadRules
+        self,
+        state: DaemonState,
+        pool: UpstreamPool,
+        registry: ModelRegistry,
+        payload: PayloadRules,
+        router: Router,
     ) -> None:
         self.state = state
         self.pool = pool
         self.registry = registry
         self.payload = payload
-        self._turn = 0
-
-    def pick(self, resolution: Resolution) -> Target:
-        """Round-robin over the targets (issue 5 brings strategies, cooldowns and retries)."""
-        targets = resolution.targets
-        self._turn = (self._turn + 1) % (1 << 30)
-        return targets[self._turn % len(targets)]
+        self.router = router
 
     async def generate(self, call: Call, receive: Receive, send: Send) -> None:
         for name in STEERING_FIELDS:
@@ -76,26 +96,94 @@ class Pipeline:
                     f"'{name}' is not accepted: this proxy chooses the upstream itself", param=name
                 )
         resolution = self.registry.resolve(call.model)
-        target = self.pick(resolution)
-        upstream_format = target.provider.wire_format
+        settings = self.state.settings
+        budget = Budget(
+            attempts=1 + settings.request_retry,
+            credentials=settings.max_retry_credentials,
+            max_wait=float(settings.max_retry_interval),
+        )
+        session = session_key(call.headers, call.body) if self.router.affinity else None
         client_codec = codec_for(call.client_format)
+        decoded: list[Request] = []  # the client's request, decoded once if any target needs it
+
+        def prepare(resolved: Resolution, target: Target) -> Prepared:
+            route = self._route(call, resolved, target, client_codec, decoded)
+            return Prepared(
+                request=self._build(call, route),
+                proxy=target.credential.proxy_url or settings.proxy_url,
+                decode_error=route.upstream_codec.decode_error,
+                context=route,
+            )
+
+        loop = AttemptLoop(
+            self.router, self.registry, self.pool, settings.fallback_chains, self.state.masker.mask
+        )
+        opening = asyncio.ensure_future(loop.open(resolution, prepare, budget, session))
+        if not await run_watching_disconnect(opening, receive):
+            log.info("client went away before an upstream answered; request cancelled")
+            return
+        opened = opening.result()
+        route: Route = opened.prepared.context
+        credential = route.target.credential.id
+        self.router.in_flight.inc(credential)
+        try:
+            headers = {"x-cliproxy-model": opened.resolution.model}
+            if call.stream:
+                await self._stream(call, route, opened.response, receive, send, headers)
+            else:
+                finished = await run_watching_disconnect(
+                    self._answer_whole(call, route, opened.response, send, headers), receive
+                )
+                if not finished:
+                    log.info("client went away waiting for a response; request cancelled")
+        finally:
+            self.router.in_flight.dec(credential)
+            opened.response.close()
+
+    def _route(
+        self,
+        call: Call,
+        resolution: Resolution,
+        target: Target,
+        client_codec: Codec,
+        decoded: list[Request],
+    ) -> Route:
+        upstream_format = target.provider.wire_format
         # Gemini upstreams always stream SSE; a client that wants the JSON-array form is translated.
         passthrough = (
             upstream_format == call.client_format
             and resolution.reasoning is None
             and (call.gemini_sse or not call.stream)
         )
-        upstream_codec = client_codec if passthrough else codec_for(upstream_format)
-        canonical: Request | None = None
         if passthrough:
+            canonical = Request(
+                model=resolution.model, stream=call.stream, source_format=call.client_format
+            )
+            return Route(target, True, client_codec, client_codec, canonical)
+        if not decoded:
+            decoded.append(client_codec.decode_request(call.body))
+        canonical = copy.copy(decoded[0])  # per target: the model and reasoning may differ
+        check_translatable(canonical, upstream_format)
+        canonical.model = target.upstream_model
+        canonical.stream = call.stream
+        if resolution.reasoning is not None:
+            canonical.reasoning = resolution.reasoning
+        return Route(target, False, client_codec, codec_for(upstream_format), canonical)
+
+    def _build(self, call: Call, route: Route) -> UpstreamRequest:
+        target = route.target
+        upstream_format = target.provider.wire_format
+        if route.passthrough:
             body = dict(call.body)
+            if call.stream and upstream_format == WireFormat.OPENAI_CHAT:
+                options = body.get("stream_options")
+                options = dict(options) if isinstance(options, dict) else {}
+                if not options.get("include_usage"):
+                    # Usage is recorded for every request: ask for it, hide it from the client.
+                    body["stream_options"] = {**options, "include_usage": True}
+                    route.hide_usage_chunk = True
         else:
-            canonical = client_codec.decode_request(call.body)
-            canonical.model = target.upstream_model
-            canonical.stream = call.stream
-            if resolution.reasoning is not None:
-                canonical.reasoning = resolution.reasoning
-            body = upstream_codec.encode_request(canonical)
+            body = route.upstream_codec.encode_request(route.canonical)
         if "model" in body or upstream_format != WireFormat.GEMINI:
             body["model"] = target.upstream_model
         self.payload.apply(
@@ -107,57 +195,27 @@ class Pipeline:
             headers=call.headers,
             family=target.credential.family,
         )
-        request = target.provider.build_request(
+        return target.provider.build_request(
             target.credential,
             target.upstream_model,
             body,
             stream=call.stream,
             client_headers=call.headers,
         )
-        proxy = target.credential.proxy_url or self.state.settings.proxy_url
-        if canonical is None:
-            canonical = Request(
-                model=resolution.model, stream=call.stream, source_format=call.client_format
-            )
 
-        async def exchange() -> None:
-            response = await self.pool.open(request, proxy)
-            try:
-                if response.status >= 400:
-                    raw = await self.pool.read_body(response, 1024 * 1024)
-                    raise UpstreamFailed(
-                        self._masked(upstream_codec.decode_error(response.status, raw))
-                    )
-                if call.stream:
-                    await self._stream(
-                        call,
-                        canonical,
-                        response,
-                        client_codec,
-                        upstream_codec,
-                        passthrough,
-                        receive,
-                        send,
-                    )
-                else:
-                    raw = await self.pool.read_body(response, MAX_UPSTREAM_BODY)
-                    await self._whole(call, raw, client_codec, upstream_codec, passthrough, send)
-            finally:
-                response.close()
-
-        if not call.stream:
-            await run_watching_disconnect(exchange(), receive)
-        else:
-            await exchange()
-
-    async def _whole(
+    async def _answer_whole(
         self,
         call: Call,
-        raw: bytes,
-        client_codec: Codec,
-        upstream_codec: Codec,
-        passthrough: bool,
+        route: Route,
+        response: aiohttp.ClientResponse,
         send: Send,
+        headers: dict[str, str],
+    ) -> None:
+        raw = await self.pool.read_body(response, MAX_UPSTREAM_BODY)
+        await self._whole(call, route, raw, send, headers)
+
+    async def _whole(
+        self, call: Call, route: Route, raw: bytes, send: Send, headers: dict[str, str]
     ) -> None:
         try:
             parsed = orjson.loads(raw)
@@ -165,36 +223,48 @@ class Pipeline:
             raise UpstreamUnreachable(
                 "the upstream answered with something that is not JSON"
             ) from error
-        decoded = upstream_codec.decode_response(parsed)
+        decoded = route.upstream_codec.decode_response(parsed)
         self.record(call.model, decoded.usage)
-        if passthrough:
-            await send_bytes(send, 200, raw)
+        headers = {"content-type": "application/json", **headers}
+        if route.passthrough:
+            for old, new in model_renames(route.target.upstream_model, call.model):
+                raw = raw.replace(old, new)
+            await send_bytes(send, 200, raw, headers)
             return
-        await send_bytes(send, 200, orjson.dumps(client_codec.encode_response(decoded)))
+        decoded.model = call.model  # clients match answers to the name they asked for
+        if decoded.created is None:
+            decoded.created = int(self.state.clock.time())
+        body = orjson.dumps(route.client_codec.encode_response(decoded))
+        await send_bytes(send, 200, body, headers)
 
     async def _stream(
         self,
         call: Call,
-        canonical: Request,
+        route: Route,
         response: aiohttp.ClientResponse,
-        client_codec: Codec,
-        upstream_codec: Codec,
-        passthrough: bool,
         receive: Receive,
         send: Send,
+        headers: dict[str, str],
     ) -> None:
-        encoder = _stream_encoder(client_codec, canonical, call)
-        decoder = upstream_codec.stream_decoder()
-        translator = PassThrough(decoder, encoder) if passthrough else Translating(decoder, encoder)
+        encoder = _stream_encoder(route.client_codec, route.canonical, call)
+        decoder = route.upstream_codec.stream_decoder()
+        translator: PassThrough | Translating
+        if route.passthrough:
+            renames = model_renames(route.target.upstream_model, call.model)
+            translator = PassThrough(
+                decoder,
+                encoder,
+                ending_for(call.client_format),
+                renames,
+                hide_usage_chunk=route.hide_usage_chunk,
+            )
+        else:
+            translator = Translating(decoder, encoder, call.model, int(self.state.clock.time()))
         json_array = call.client_format == WireFormat.GEMINI and not call.gemini_sse
         keepalive_interval = self.state.settings.stream_keepalive_seconds
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": JSON_STREAM_HEADERS if json_array else SSE_HEADERS,
-            }
-        )
+        start_headers = list(JSON_STREAM_HEADERS if json_array else SSE_HEADERS)
+        start_headers += [(k.encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": 200, "headers": start_headers})
         completed = await relay_stream(
             response,
             translator,
@@ -215,12 +285,19 @@ class Pipeline:
             return UpstreamTimeout("the upstream went silent mid-stream").to_api_error()
         return UpstreamUnreachable("the upstream broke off the stream").to_api_error()
 
-    def _masked(self, error: ApiError) -> ApiError:
-        error.message = self.state.masker.mask(error.message)
-        return error
-
     def record(self, model: str, usage: Usage) -> None:
         self.state.usage.record(model, usage)
+
+
+def model_renames(upstream: str, requested: str) -> list[tuple[bytes, bytes]]:
+    """Byte rewrites that make an upstream's answer name the model the client asked for."""
+    if upstream == requested:
+        return []
+    out: list[tuple[bytes, bytes]] = []
+    old, new = orjson.dumps(upstream), orjson.dumps(requested)
+    for key in (b'"model":', b'"model": ', b'"modelVersion":', b'"modelVersion": '):
+        out.append((key + old, key + new))
+    return out
 
 
 def _stream_encoder(codec: Codec, request: Request, call: Call) -> Any:

@@ -1,9 +1,10 @@
 """Streams from the upstream to the client, chunk by chunk, with backpressure.
 
 Two ways through, chosen per request:
-- `PassThrough` (client and upstream speak the same format): upstream bytes go out untouched;
-  a decoder and a shadow encoder follow along on the side, so usage is known and, should the
-  upstream break mid-way, the client's stream can still be ended well-formed.
+- `PassThrough` (client and upstream speak the same format): upstream bytes go out untouched,
+  whole events at a time; a decoder follows along on the side so usage is known, and an
+  `Ending` (endings.py) so that, should the upstream break mid-way, the client's stream can
+  still be ended well-formed.
 - `Translating`: SSE parser → upstream decoder → canonical events → client encoder.
 
 `relay_stream` runs the copy in a task and watches the client meanwhile: a client that goes
@@ -15,13 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import aiohttp
+import orjson
 
 from daemon.asgi import Receive, Send
+from daemon.dataplane.endings import Ending
 from daemon.formats.base import StreamDecoder, StreamEncoder
 from daemon.formats.sse import SSEParser
 from daemon.model import (
@@ -56,6 +60,7 @@ class _Following:
         self._decoder = decoder
         self._encoder = encoder
         self._ended = False
+        self._error: ApiError | None = None  # the upstream's own, from a StreamError
         self.usage: Usage | None = None
 
     @property
@@ -73,6 +78,7 @@ class _Following:
             self.usage = event.usage
         elif isinstance(event, StreamError):
             self._ended = True
+            self._error = event.error
 
     def _encode(self, chunk: bytes | None) -> bytes:
         events = self._parser.feed(chunk) if chunk is not None else self._parser.close()
@@ -102,6 +108,27 @@ class _Following:
 
 
 class Translating(_Following):
+    """Translates; the client sees the model name it asked for and a creation time."""
+
+    def __init__(
+        self,
+        decoder: StreamDecoder,
+        encoder: StreamEncoder,
+        model: str | None = None,
+        created: int | None = None,
+    ) -> None:
+        super().__init__(decoder, encoder)
+        self._model = model
+        self._created = created
+
+    def _note(self, event: StreamEvent) -> None:
+        if isinstance(event, MessageStart):
+            if self._model is not None:
+                event.model = self._model
+            if event.created is None:
+                event.created = self._created
+        super()._note(event)
+
     def feed(self, chunk: bytes) -> bytes:
         return self._encode(chunk)
 
@@ -113,24 +140,160 @@ class Translating(_Following):
 
 
 class PassThrough(_Following):
-    """Forwards the upstream's bytes; the encoder it feeds is a shadow whose output is dropped
-    until the upstream breaks, when it alone knows how to end the stream well-formed."""
+    """Forwards the upstream's bytes untouched; the decoder follows along for usage.
 
-    def __init__(self, decoder: StreamDecoder, encoder: StreamEncoder) -> None:
+    Only whole events go out: the bytes of an event still arriving are held back until its
+    blank line, so a stream that breaks mid-event never leaves half an event at the client.
+    `ending` sees every event forwarded and, should the upstream break, writes the tail that
+    ends the stream well-formed. It also takes over from an upstream error event that would
+    leave the stream malformed (an Anthropic `error` inside an open block, a Responses
+    `response.failed` that leaves an item open): that event is replaced by the ending's own.
+    The encoder serves only when nothing went out yet."""
+
+    def __init__(
+        self,
+        decoder: StreamDecoder,
+        encoder: StreamEncoder,
+        ending: Ending,
+        renames: list[tuple[bytes, bytes]] | None = None,
+        hide_usage_chunk: bool = False,
+    ) -> None:
         super().__init__(decoder, encoder)
+        self._ending = ending
+        self._renames = renames or []
+        # The proxy asked a chat upstream for usage the client did not ask for: the usage-only
+        # chunk (`"choices": []`) is read for the statistics and not forwarded.
+        self._hide_usage_chunk = hide_usage_chunk
+        self._held = b""
+        self._over = False  # the stream was ended here: what the upstream sends is dropped
+
+    @property
+    def at_boundary(self) -> bool:
+        return not self._held
 
     def feed(self, chunk: bytes) -> bytes:
-        self._encode(chunk)
-        return chunk
+        if self._over:
+            return b""
+        data = self._held + chunk if self._held else chunk
+        # The last blank line in `data` ends the last whole event ("\n\n" always holds one).
+        if data.endswith(b"\n\n"):
+            cut = len(data)
+        else:
+            cut = max(_end_of(data, b"\n\n"), _end_of(data, b"\r\n\r\n"), _end_of(data, b"\r\r"))
+        if cut == len(data):
+            whole, self._held = data, b""
+        else:
+            whole, self._held = data[:cut], data[cut:]
+            if not whole:
+                return b""
+        decoder, note, see = self._decoder, self._note, self._ending.see
+        hidden: list[int] = []
+        for n, sse in enumerate(self._parser.feed(whole)):
+            if self._hide_usage_chunk and _is_usage_chunk(sse.data):
+                hidden.append(n)
+                for event in decoder.feed(sse):
+                    note(event)
+                continue
+            forward = see(sse)
+            for event in decoder.feed(sse):
+                note(event)
+            if not forward:
+                kept = _without_events(whole[: _start_of_event(whole, n)], hidden)
+                return self._renamed(kept) + self._take_over()
+        return self._renamed(_without_events(whole, hidden) if hidden else whole)
+
+    def _renamed(self, data: bytes) -> bytes:
+        for old, new in self._renames:
+            if old in data:
+                data = data.replace(old, new)
+        return data
+
+    def _take_over(self) -> bytes:
+        self._over, self._ended, self._held = True, True, b""
+        return self._ending.tail(self._error or _EARLY_END)
 
     def close(self) -> bytes:
-        self._encode(None)
-        return b""
+        if self._over:
+            return b""
+        held, self._held = self._held, b""
+        out = b""
+        last = self._parser.feed(held) + self._parser.close()
+        # An upstream that ends without the last blank line: its event goes out when whole,
+        # else (cut short mid-event) it is dropped, as SSE clients drop it.
+        if last and all(_is_whole(sse.data) for sse in last):
+            out = self._renamed(held) + b"\n\n"
+            for sse in last:
+                if not self._ending.see(sse):
+                    out = b""
+                for event in self._decoder.feed(sse):
+                    self._note(event)
+        for event in self._decoder.close():
+            self._note(event)
+        if not self._ending.seen:
+            self._ended = False  # nothing went out: the encoder writes a whole failed stream
+            return out + self._failure(self._error or _EARLY_END)
+        self._over = True
+        return out + self._ending.tail(self._error or _EARLY_END)  # b"" if it had ended
 
     def fail(self, error: ApiError) -> bytes:
-        # Bytes of a half-forwarded event may already be out; finish that event first.
-        tail = b"" if self._parser.at_boundary else b"\n\n"
-        return tail + self._failure(error)
+        if self._over:
+            return b""
+        self._held = b""  # half an event: never sent
+        if not self._ending.seen:
+            return self._failure(error)
+        self._over = self._ended = True
+        return self._ending.tail(error)
+
+
+_EARLY_END = ApiError("bad_gateway", "the upstream ended the stream early", 502)
+_BLANK_LINE = re.compile(rb"(?<=\n\n)|(?<=\r\n\r\n)|(?<=\r\r)")
+
+
+def _start_of_event(whole: bytes, n: int) -> int:
+    """Where the n-th event (from 0) of `whole`, which starts at an event boundary, begins."""
+    parser = SSEParser()
+    seen = position = 0
+    for piece in _BLANK_LINE.split(whole):
+        seen += len(parser.feed(piece))
+        if seen > n:
+            return position
+        position += len(piece)
+    return position
+
+
+def _is_usage_chunk(data: str) -> bool:
+    return '"choices":[]' in data.replace(" ", "") and '"usage"' in data
+
+
+def _without_events(whole: bytes, drop: list[int]) -> bytes:
+    """`whole` (starting at an event boundary) without its events numbered in `drop`."""
+    if not drop:
+        return whole
+    parser = SSEParser()
+    kept: list[bytes] = []
+    seen = 0
+    for piece in _BLANK_LINE.split(whole):
+        produced = len(parser.feed(piece))
+        if not (produced and seen in drop):
+            kept.append(piece)
+        seen += produced
+    return b"".join(kept)
+
+
+def _is_whole(data: str) -> bool:
+    if data == "[DONE]":
+        return True
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _end_of(data: bytes, separator: bytes) -> int:
+    """Where the last `separator` in `data` ends; 0 when there is none."""
+    found = data.rfind(separator)
+    return found + len(separator) if found >= 0 else 0
 
 
 async def relay_stream(
@@ -196,7 +359,7 @@ async def relay_stream(
         response.close()
 
 
-async def run_watching_disconnect(work: Awaitable[None], receive: Receive) -> bool:
+async def run_watching_disconnect(work: Awaitable[object], receive: Receive) -> bool:
     """Run `work`; cancel it if the client disconnects first. False when it was cancelled."""
     job = asyncio.ensure_future(work)
     disconnect = asyncio.create_task(_wait_for_disconnect(receive))

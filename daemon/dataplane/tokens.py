@@ -48,7 +48,7 @@ async def count_tokens(
     headers: Mapping[str, str],
 ) -> int:
     resolution = plane.registry.resolve(model)
-    target = plane.pipeline.pick(resolution)
+    target = plane.router.peek(resolution)
     decodable = dict(body)
     if client_format == WireFormat.ANTHROPIC:
         decodable.setdefault("max_tokens", 1)  # count_tokens bodies have none; decoding needs it

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -40,6 +43,16 @@ class UpstreamPool:
         self.timeouts = timeouts or UpstreamTimeouts()
         self._sessions: dict[str, aiohttp.ClientSession] = {}
 
+    @property
+    def timeouts(self) -> UpstreamTimeouts:
+        return self._timeouts
+
+    @timeouts.setter
+    def timeouts(self, value: UpstreamTimeouts) -> None:
+        """New timeouts apply to the next request, on the sessions already open too."""
+        self._timeouts = value
+        self._client_timeout = aiohttp.ClientTimeout(total=None, connect=value.connect)
+
     def _session(self, proxy_url: str) -> aiohttp.ClientSession:
         session = self._sessions.get(proxy_url)
         if session is None or session.closed:
@@ -57,7 +70,7 @@ class UpstreamPool:
                 connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
             session = aiohttp.ClientSession(
                 connector=connector,
-                timeout=aiohttp.ClientTimeout(total=None, connect=self.timeouts.connect),
+                timeout=self._client_timeout,
                 auto_decompress=True,
                 skip_auto_headers=("User-Agent",),
             )
@@ -80,8 +93,13 @@ class UpstreamPool:
                     data=request.body,
                     headers=request.headers,
                     allow_redirects=False,
+                    timeout=self._client_timeout,
                     **kwargs,
                 )
+        except aiohttp.ConnectionTimeoutError as error:  # (a TimeoutError too: caught first)
+            raise UpstreamTimeout(
+                f"cannot reach the upstream: no connection within {self.timeouts.connect:g}s"
+            ) from error
         except TimeoutError as error:
             what = "its first byte" if request.stream else "a response"
             raise UpstreamTimeout(f"the upstream did not send {what} within {limit:g}s") from error
@@ -90,9 +108,14 @@ class UpstreamPool:
 
     async def read_body(self, response: aiohttp.ClientResponse, limit: int) -> bytes:
         """The whole body of a non-stream response, within the non-stream timeout."""
+        body = bytearray()
         try:
             async with asyncio.timeout(self.timeouts.non_stream):
-                body = await response.content.read(limit + 1)
+                # read(n) returns what has arrived so far, not n bytes: read to the end.
+                async for chunk in response.content.iter_any():
+                    body += chunk
+                    if len(body) > limit:
+                        break
         except TimeoutError as error:
             raise UpstreamTimeout("the upstream stopped sending its response") from error
         except aiohttp.ClientError as error:
@@ -101,12 +124,27 @@ class UpstreamPool:
             ) from error
         if len(body) > limit:
             raise UpstreamUnreachable(f"the upstream response exceeds {limit} bytes")
-        return body
+        return bytes(body)
 
     async def close(self) -> None:
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             await session.close()
+
+
+def retry_after_of(headers: Mapping[str, str]) -> float | None:
+    """The upstream's `retry-after` header in seconds (a number or an HTTP date), or None."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return seconds if seconds >= 0 else None
 
 
 def _describe(error: BaseException) -> str:

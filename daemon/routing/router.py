@@ -175,6 +175,17 @@ class Router:
             indices = healthy or indices
         return indices
 
+    def peek(self, resolution: Resolution) -> Target:
+        """A target for a side request (token counting): the first not cooling, claiming no
+        probe and counting no outcome; the first of all when every one cools."""
+        for target in resolution.targets:
+            state = self.cooldowns.availability(
+                target.credential.id, target.upstream_model, claim=False
+            )
+            if state.available and not state.probe:
+                return target
+        return resolution.targets[0]
+
     # ------------------------------------------------------------------ outcomes
 
     def succeeded(self, choice: Choice, started_at: float, latency_ms: float | None) -> None:
