@@ -9,6 +9,7 @@ from typing import Annotated
 import click
 import typer
 
+from cliproxyctl.commands import auth as auth_commands
 from cliproxyctl.commands import completion as completion_commands
 from cliproxyctl.commands import config as config_commands
 from cliproxyctl.commands import daemon as daemon_commands
@@ -44,6 +45,7 @@ def root(
 
 daemon_commands.register(app)
 app.add_typer(config_commands.app, name="config", help="Show, locate and validate the config file.")
+app.add_typer(auth_commands.app, name="auth", help="Act on credentials: clear their cooldowns.")
 doctor_commands.register(app)
 completion_commands.register(app)
 setup_commands.register(app)

@@ -55,6 +55,14 @@ class ControlClient:
         result: dict[str, Any] = self._request("POST", "/reload").json()
         return result
 
+    def reset_quota(self, credential: str | None) -> dict[str, Any]:
+        body = {"credential": credential} if credential else {}
+        response = self._request("POST", "/reset-quota", json=body)
+        result: dict[str, Any] = response.json()
+        if response.status_code >= 400:
+            raise CliError(str(result.get("error", f"the daemon answered {response.status_code}")))
+        return result
+
     def shutdown(self) -> None:
         self._request("POST", "/shutdown")
 

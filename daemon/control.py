@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -27,11 +29,30 @@ class ControlHooks:
     reload: Callable[[], Awaitable[ReloadResult]]
     shutdown: Callable[[], None]
     stopping: asyncio.Event
+    providers: Callable[[], list[dict[str, Any]]] = list
+    reset_quota: Callable[[str | None], int] = lambda _credential: 0
 
 
 def build_control_app(state: DaemonState, hooks: ControlHooks) -> Starlette:
     async def status(request: Request) -> Response:
-        return JSONResponse(state.status())
+        return JSONResponse({**state.status(), "providers": hooks.providers()})
+
+    async def reset_quota(request: Request) -> Response:
+        body = await request.body()
+        try:
+            wanted = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
+            return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+        credential = wanted.get("credential") if isinstance(wanted, dict) else None
+        if credential is not None and not isinstance(credential, str):
+            return JSONResponse({"error": "credential must be a string"}, status_code=400)
+        known = {c["id"] for p in hooks.providers() for c in p["credentials"]}
+        if credential is not None and credential not in known:
+            return JSONResponse(
+                {"error": f"no credential {credential!r}; known: {sorted(known)}"},
+                status_code=404,
+            )
+        return JSONResponse({"cleared": hooks.reset_quota(credential), "credential": credential})
 
     async def reload(request: Request) -> Response:
         result = await hooks.reload()
@@ -71,6 +92,7 @@ def build_control_app(state: DaemonState, hooks: ControlHooks) -> Starlette:
             Route("/status", status, methods=["GET"]),
             Route("/reload", reload, methods=["POST"]),
             Route("/shutdown", shutdown, methods=["POST"]),
+            Route("/reset-quota", reset_quota, methods=["POST"]),
             Route("/logs", logs, methods=["GET"]),
         ]
     )

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import gc
 import ipaddress
 import logging
 import math
@@ -38,6 +39,7 @@ from daemon.fileio import atomic_write
 from daemon.logs import configure_logging, set_debug
 from daemon.paths import MAX_SOCKET_PATH, Paths, ensure_private_dir
 from daemon.peercred import same_user_only
+from daemon.protocols import fastest_http_protocol, quiet_access_log
 from daemon.runtime import DaemonState, ReloadResult
 from daemon.watch import watch_file
 
@@ -243,8 +245,11 @@ class Daemon:
         proxy = _Server(
             uvicorn.Config(
                 ProxyApp(state, build_routes(plane), on_shutdown=plane.close),
+                http=quiet_access_log(fastest_http_protocol()),
                 log_config=None,
                 access_log=True,
+                # The proxy is the edge: X-Forwarded-* from clients are not to be trusted.
+                proxy_headers=False,
                 lifespan="on",
                 timeout_graceful_shutdown=math.ceil(settings.drain_timeout),
                 ssl_certfile=settings.tls.cert if settings.tls.enable else None,
@@ -253,7 +258,11 @@ class Daemon:
             )
         )
         hooks = ControlHooks(
-            reload=self.reload, shutdown=self.request_shutdown, stopping=self.stopping
+            reload=self.reload,
+            shutdown=self.request_shutdown,
+            stopping=self.stopping,
+            providers=plane.metrics,
+            reset_quota=plane.reset_quota,
         )
         control = _Server(
             uvicorn.Config(
@@ -273,6 +282,7 @@ class Daemon:
         watcher = asyncio.create_task(
             watch_file(self.config_path, self.reload, self.stopping, interval=self.watch_interval)
         )
+        _tune_garbage_collector()
         log.info("cliproxy listening on %s (control: %s)", state.listen, self.paths.control_socket)
         try:
             await asyncio.gather(proxy.serve([proxy_sock]), control.serve([control_sock]))
@@ -316,6 +326,16 @@ class Daemon:
     def _remove_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+
+
+def _tune_garbage_collector() -> None:
+    """The proxy makes no cyclic garbage on its hot path, yet the collector kept walking the
+    objects of requests in flight: ~11% of CPU and 16 ms full collections that landed in p99
+    (measured with bench/proxy.py). Freeze what start-up built, and collect young objects less
+    often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
 
 
 def _bind_tcp(host: str, port: int) -> socket.socket:

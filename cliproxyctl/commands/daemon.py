@@ -215,6 +215,47 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     console.print(table)
     for warning in info.get("config_warnings", []):
         console.print(f"[yellow]warning:[/yellow] {warning}")
+    if info.get("providers"):
+        console.print(providers_table(info["providers"]))
+
+
+def providers_table(providers: list[dict[str, Any]]) -> Table:
+    """One row per credential: state, traffic, latency and what it is cooling for."""
+    table = Table(title="credentials", title_justify="left")
+    for column in (
+        "provider",
+        "credential",
+        "state",
+        "requests",
+        "failures",
+        "p50/p95 ms",
+        "in flight",
+        "cooling",
+    ):
+        table.add_column(column)
+    colours = {"healthy": "green", "degraded": "yellow", "cooldown": "red", "error": "red"}
+    for provider in providers:
+        for row in provider["credentials"]:
+            state = row["state"]
+            cooling = "; ".join(
+                f"{c['model']} {c['seconds_left']:.0f}s ({c['reason']})"
+                for c in row["cooling"]
+                if c["seconds_left"] > 0
+            )
+            latency = "/".join(
+                "-" if v is None else f"{v:.0f}" for v in (row["p50_ms"], row["p95_ms"])
+            )
+            table.add_row(
+                provider["provider"],
+                row["id"],
+                f"[{colours.get(state, 'white')}]{state}[/]",
+                str(row["requests"]),
+                str(row["failures"]),
+                latency,
+                str(row["in_flight"]),
+                cooling or "-",
+            )
+    return table
 
 
 def logs(

@@ -270,7 +270,7 @@ class Pipeline:
             translator,
             receive,
             send,
-            idle_timeout=self.pool.timeouts.idle,
+            idle_timeout=None,  # the pool's sessions enforce upstream-timeouts.idle
             keepalive=_keepalive(call.client_format, json_array) if keepalive_interval else None,
             keepalive_interval=keepalive_interval,
             on_error=self._stream_failure,

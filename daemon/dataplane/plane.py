@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from daemon.config import Settings
 from daemon.dataplane.pipeline import Pipeline
 from daemon.dataplane.upstream import UpstreamPool
 from daemon.providers import credentials_from_settings
 from daemon.providers.base import Credential
+from daemon.routing.metrics import provider_metrics
 from daemon.routing.payload import PayloadRules
 from daemon.routing.registry import ModelRegistry
 from daemon.routing.router import Router
@@ -30,6 +32,7 @@ class DataPlane:
         settings = state.settings
         self.pool = UpstreamPool(settings.upstream_timeouts)
         credentials, self.registry, payload = _build(settings)
+        self.credentials = credentials
         self.store = self._load_store(settings)
         self.router = Router(
             settings, state.clock, self.store, disabled_cooling=_no_cooling(credentials)
@@ -39,11 +42,22 @@ class DataPlane:
     def apply(self, settings: Settings) -> None:
         """Rebuild what depends on the config; raises ValueError on a provider misconfiguration."""
         credentials, registry, payload = _build(settings)
+        self.credentials = credentials
         self.registry = registry
         self.pipeline.registry = registry
         self.pipeline.payload = payload
         self.router.apply(settings, _no_cooling(credentials))
         self.pool.timeouts = settings.upstream_timeouts
+
+    def metrics(self) -> list[dict[str, Any]]:
+        """Per provider and credential: health, latency, in-flight and cooldowns."""
+        return provider_metrics(self.router, self.credentials)
+
+    def reset_quota(self, credential: str | None = None) -> int:
+        """Clear cooldowns (of one credential, or all); how many entries went."""
+        cleared = self.router.reset(credential)
+        log.info("cooldowns reset by hand: %d cleared (%s)", cleared, credential or "all")
+        return cleared
 
     async def close(self) -> None:
         if self.state.settings.save_cooldown_status and self.cooldown_file is not None:

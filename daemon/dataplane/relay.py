@@ -302,12 +302,15 @@ async def relay_stream(
     receive: Receive,
     send: Send,
     *,
-    idle_timeout: float,
+    idle_timeout: float | None,
     keepalive: bytes | None,
     keepalive_interval: float,
     on_error: Callable[[BaseException], ApiError],
 ) -> bool:
-    """Copy the stream to the client; False if the client went away first."""
+    """Copy the stream to the client; False if the client went away first.
+
+    `idle_timeout` bounds the silence between chunks (None: the response enforces its own, as
+    the pool's aiohttp sessions do with `sock_read`)."""
     last_sent = time.monotonic()
 
     async def pump() -> None:
@@ -317,9 +320,11 @@ async def relay_stream(
         try:
             async with asyncio.timeout(None) as deadline:
                 while True:
-                    deadline.reschedule(loop.time() + idle_timeout)
+                    if idle_timeout is not None:
+                        deadline.reschedule(loop.time() + idle_timeout)
                     chunk = await reader.readany()
-                    deadline.reschedule(None)
+                    if idle_timeout is not None:
+                        deadline.reschedule(None)  # a slow client is not a silent upstream
                     if not chunk:
                         break
                     out = translator.feed(chunk)

@@ -106,6 +106,16 @@ class RetrieveModel:
         await send_json(send, 200, model_retrieve(shape, self.plane.registry.models(), wanted))
 
 
+class ProviderMetrics:
+    """GET /v1/metrics/providers: how each provider and credential is doing (client key needed)."""
+
+    def __init__(self, plane: DataPlane) -> None:
+        self.plane = plane
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_json(send, 200, {"providers": self.plane.metrics()})
+
+
 class ModelsUnderV1:
     """/v1/models/{target}: a model retrieve on GET, google-genai's Gemini calls on POST."""
 
@@ -143,6 +153,7 @@ def build_routes(plane: DataPlane) -> list[BaseRoute]:
             methods=["GET"],
         ),
         Route("/backend-api/codex/responses", responses, methods=["POST"]),
+        Route("/v1/metrics/providers", ProviderMetrics(plane), methods=["GET"]),
         Route("/v1/messages", messages, methods=["POST"]),
         Route("/v1/messages/count_tokens", AnthropicCountTokens(plane), methods=["POST"]),
         Route("/v1/models", ListModels(plane), methods=["GET"]),

@@ -52,6 +52,11 @@ class UpstreamPool:
         """New timeouts apply to the next request, on the sessions already open too."""
         self._timeouts = value
         self._client_timeout = aiohttp.ClientTimeout(total=None, connect=value.connect)
+        # A stream's idle limit is enforced by aiohttp on every socket read: cheaper than a
+        # timer rescheduled around each chunk.
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=None, connect=value.connect, sock_read=value.idle
+        )
 
     def _session(self, proxy_url: str) -> aiohttp.ClientSession:
         session = self._sessions.get(proxy_url)
@@ -93,7 +98,7 @@ class UpstreamPool:
                     data=request.body,
                     headers=request.headers,
                     allow_redirects=False,
-                    timeout=self._client_timeout,
+                    timeout=self._stream_timeout if request.stream else self._client_timeout,
                     **kwargs,
                 )
         except aiohttp.ConnectionTimeoutError as error:  # (a TimeoutError too: caught first)
