@@ -23,6 +23,7 @@ import orjson
 from daemon.asgi import Receive, Send, send_bytes
 from daemon.dataplane.attempts import AttemptLoop, Budget, Prepared
 from daemon.dataplane.endings import ending_for
+from daemon.dataplane.follow import FOLLOW
 from daemon.dataplane.relay import PassThrough, Translating, relay_stream, run_watching_disconnect
 from daemon.dataplane.upstream import UpstreamPool, UpstreamTimeout, UpstreamUnreachable
 from daemon.errors import InvalidRequest
@@ -257,6 +258,7 @@ class Pipeline:
                 ending_for(call.client_format),
                 renames,
                 hide_usage_chunk=route.hide_usage_chunk,
+                follow=FOLLOW[call.client_format],
             )
         else:
             translator = Translating(decoder, encoder, call.model, int(self.state.clock.time()))

@@ -27,7 +27,7 @@ import orjson
 from daemon.asgi import Receive, Send
 from daemon.dataplane.endings import Ending
 from daemon.formats.base import StreamDecoder, StreamEncoder
-from daemon.formats.sse import SSEParser
+from daemon.formats.sse import SSEEvent, SSEParser
 from daemon.model import (
     ApiError,
     MessageStart,
@@ -157,10 +157,12 @@ class PassThrough(_Following):
         ending: Ending,
         renames: list[tuple[bytes, bytes]] | None = None,
         hide_usage_chunk: bool = False,
+        follow: Callable[[SSEEvent], bool] | None = None,
     ) -> None:
         super().__init__(decoder, encoder)
         self._ending = ending
         self._renames = renames or []
+        self._follow = follow  # which events to decode; None: every one
         # The proxy asked a chat upstream for usage the client did not ask for: the usage-only
         # chunk (`"choices": []`) is read for the statistics and not forwarded.
         self._hide_usage_chunk = hide_usage_chunk
@@ -186,7 +188,7 @@ class PassThrough(_Following):
             whole, self._held = data[:cut], data[cut:]
             if not whole:
                 return b""
-        decoder, note, see = self._decoder, self._note, self._ending.see
+        decoder, note, see, follow = self._decoder, self._note, self._ending.see, self._follow
         hidden: list[int] = []
         for n, sse in enumerate(self._parser.feed(whole)):
             if self._hide_usage_chunk and _is_usage_chunk(sse.data):
@@ -195,8 +197,9 @@ class PassThrough(_Following):
                     note(event)
                 continue
             forward = see(sse)
-            for event in decoder.feed(sse):
-                note(event)
+            if follow is None or follow(sse):
+                for event in decoder.feed(sse):
+                    note(event)
             if not forward:
                 kept = _without_events(whole[: _start_of_event(whole, n)], hidden)
                 return self._renamed(kept) + self._take_over()
