@@ -10,7 +10,6 @@ the router through the attempt loop (attempts.py).
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 from collections.abc import Mapping
@@ -24,8 +23,9 @@ from daemon.asgi import Receive, Send, send_bytes
 from daemon.dataplane.attempts import AttemptLoop, Budget, Prepared
 from daemon.dataplane.endings import ending_for
 from daemon.dataplane.follow import FOLLOW
-from daemon.dataplane.relay import PassThrough, Translating, relay_stream, run_watching_disconnect
+from daemon.dataplane.relay import PassThrough, Translating, copy_stream
 from daemon.dataplane.upstream import UpstreamPool, UpstreamTimeout, UpstreamUnreachable
+from daemon.dataplane.watch import ClientWatch
 from daemon.errors import InvalidRequest
 from daemon.formats.base import Codec, codec_for
 from daemon.formats.policy import check_translatable
@@ -119,27 +119,23 @@ class Pipeline:
         loop = AttemptLoop(
             self.router, self.registry, self.pool, settings.fallback_chains, self.state.masker.mask
         )
-        opening = asyncio.ensure_future(loop.open(resolution, prepare, budget, session))
-        if not await run_watching_disconnect(opening, receive):
-            log.info("client went away before an upstream answered; request cancelled")
-            return
-        opened = opening.result()
-        route: Route = opened.prepared.context
-        credential = route.target.credential.id
-        self.router.in_flight.inc(credential)
-        try:
-            headers = {"x-cliproxy-model": opened.resolution.model}
-            if call.stream:
-                await self._stream(call, route, opened.response, receive, send, headers)
-            else:
-                finished = await run_watching_disconnect(
-                    self._answer_whole(call, route, opened.response, send, headers), receive
-                )
-                if not finished:
-                    log.info("client went away waiting for a response; request cancelled")
-        finally:
-            self.router.in_flight.dec(credential)
-            opened.response.close()
+        async with ClientWatch(receive, send, settings.stream_keepalive_seconds) as watch:
+            opened = await loop.open(resolution, prepare, budget, session)
+            route: Route = opened.prepared.context
+            credential = route.target.credential.id
+            self.router.in_flight.inc(credential)
+            try:
+                headers = {"x-cliproxy-model": opened.resolution.model}
+                if call.stream:
+                    await self._stream(call, route, opened.response, watch, headers)
+                else:
+                    raw = await self.pool.read_body(opened.response, MAX_UPSTREAM_BODY)
+                    await self._whole(call, route, raw, watch.send, headers)
+            finally:
+                self.router.in_flight.dec(credential)
+                opened.response.close()
+        if watch.gone:
+            log.info("client went away; its upstream request was cancelled")
 
     def _route(
         self,
@@ -204,17 +200,6 @@ class Pipeline:
             client_headers=call.headers,
         )
 
-    async def _answer_whole(
-        self,
-        call: Call,
-        route: Route,
-        response: aiohttp.ClientResponse,
-        send: Send,
-        headers: dict[str, str],
-    ) -> None:
-        raw = await self.pool.read_body(response, MAX_UPSTREAM_BODY)
-        await self._whole(call, route, raw, send, headers)
-
     async def _whole(
         self, call: Call, route: Route, raw: bytes, send: Send, headers: dict[str, str]
     ) -> None:
@@ -243,8 +228,7 @@ class Pipeline:
         call: Call,
         route: Route,
         response: aiohttp.ClientResponse,
-        receive: Receive,
-        send: Send,
+        watch: ClientWatch,
         headers: dict[str, str],
     ) -> None:
         encoder = _stream_encoder(route.client_codec, route.canonical, call)
@@ -263,24 +247,24 @@ class Pipeline:
         else:
             translator = Translating(decoder, encoder, call.model, int(self.state.clock.time()))
         json_array = call.client_format == WireFormat.GEMINI and not call.gemini_sse
-        keepalive_interval = self.state.settings.stream_keepalive_seconds
         start_headers = list(JSON_STREAM_HEADERS if json_array else SSE_HEADERS)
         start_headers += [(k.encode(), v.encode()) for k, v in headers.items()]
-        await send({"type": "http.response.start", "status": 200, "headers": start_headers})
-        completed = await relay_stream(
-            response,
-            translator,
-            receive,
-            send,
-            idle_timeout=None,  # the pool's sessions enforce upstream-timeouts.idle
-            keepalive=_keepalive(call.client_format, json_array) if keepalive_interval else None,
-            keepalive_interval=keepalive_interval,
-            on_error=self._stream_failure,
-        )
-        if translator.usage is not None:
-            self.record(call.model, translator.usage)
-        if not completed:
-            log.info("client went away mid-stream; upstream request cancelled")
+        await watch.send({"type": "http.response.start", "status": 200, "headers": start_headers})
+        if self.state.settings.stream_keepalive_seconds:
+            watch.keep_alive(
+                _keepalive(call.client_format, json_array), lambda: translator.at_boundary
+            )
+        try:
+            await copy_stream(
+                response,
+                translator,
+                watch.send,
+                idle_timeout=None,  # the pool's sessions enforce upstream-timeouts.idle
+                on_error=self._stream_failure,
+            )
+        finally:
+            if translator.usage is not None:
+                self.record(call.model, translator.usage)
 
     def _stream_failure(self, error: BaseException) -> ApiError:
         if isinstance(error, TimeoutError):

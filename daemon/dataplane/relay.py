@@ -7,18 +7,17 @@ Two ways through, chosen per request:
   still be ended well-formed.
 - `Translating`: SSE parser → upstream decoder → canonical events → client encoder.
 
-`relay_stream` runs the copy in a task and watches the client meanwhile: a client that goes
-away cancels the copy at once (closing the upstream connection), and a stream that stays
-silent gets the client format's keep-alive so idle proxies and SDKs do not hang up.
+`copy_stream` runs the copy in the request's own task while a `ClientWatch` (watch.py) watches
+the client: a client that goes away cancels the copy at once (closing the upstream connection),
+and a stream that stays silent gets the client format's keep-alive so idle proxies and SDKs do
+not hang up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Protocol
 
 import aiohttp
@@ -26,6 +25,7 @@ import orjson
 
 from daemon.asgi import Receive, Send
 from daemon.dataplane.endings import Ending
+from daemon.dataplane.watch import ClientWatch
 from daemon.formats.base import StreamDecoder, StreamEncoder
 from daemon.formats.sse import SSEEvent, SSEParser
 from daemon.model import (
@@ -299,27 +299,20 @@ def _end_of(data: bytes, separator: bytes) -> int:
     return found + len(separator) if found >= 0 else 0
 
 
-async def relay_stream(
+async def copy_stream(
     response: aiohttp.ClientResponse,
     translator: StreamTranslator,
-    receive: Receive,
     send: Send,
     *,
     idle_timeout: float | None,
-    keepalive: bytes | None,
-    keepalive_interval: float,
     on_error: Callable[[BaseException], ApiError],
-) -> bool:
-    """Copy the stream to the client; False if the client went away first.
-
-    `idle_timeout` bounds the silence between chunks (None: the response enforces its own, as
-    the pool's aiohttp sessions do with `sock_read`)."""
-    last_sent = time.monotonic()
-
-    async def pump() -> None:
-        nonlocal last_sent
-        reader = response.content
-        loop = asyncio.get_running_loop()
+) -> None:
+    """Copy the stream to the client in this task, ending it well-formed whatever happens
+    upstream. `idle_timeout` bounds the silence between chunks (None: the response enforces
+    its own, as the pool's aiohttp sessions do with `sock_read`)."""
+    reader = response.content
+    loop = asyncio.get_running_loop()
+    try:
         try:
             async with asyncio.timeout(None) as deadline:
                 while True:
@@ -333,61 +326,30 @@ async def relay_stream(
                     out = translator.feed(chunk)
                     if out:
                         await send({"type": "http.response.body", "body": out, "more_body": True})
-                        last_sent = time.monotonic()
             tail = translator.close()
         except (TimeoutError, aiohttp.ClientError) as error:
             tail = translator.fail(on_error(error))
         await send({"type": "http.response.body", "body": tail, "more_body": False})
-
-    copy = asyncio.create_task(pump())
-    disconnect = asyncio.create_task(_wait_for_disconnect(receive))
-    try:
-        while True:
-            done, _ = await asyncio.wait(
-                (copy, disconnect),
-                timeout=keepalive_interval if keepalive else None,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if copy in done:
-                copy.result()
-                return True
-            if disconnect in done:
-                copy.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await copy
-                return False
-            quiet = time.monotonic() - last_sent
-            if keepalive and quiet >= keepalive_interval and translator.at_boundary:
-                await send({"type": "http.response.body", "body": keepalive, "more_body": True})
-                last_sent = time.monotonic()
     finally:
-        for task in (copy, disconnect):
-            if not task.done():
-                task.cancel()
         response.close()
 
 
-async def run_watching_disconnect(work: Awaitable[object], receive: Receive) -> bool:
-    """Run `work`; cancel it if the client disconnects first. False when it was cancelled."""
-    job = asyncio.ensure_future(work)
-    disconnect = asyncio.create_task(_wait_for_disconnect(receive))
-    try:
-        done, _ = await asyncio.wait((job, disconnect), return_when=asyncio.FIRST_COMPLETED)
-        if job in done:
-            job.result()
-            return True
-        job.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await job
-        return False
-    finally:
-        for task in (job, disconnect):
-            if not task.done():
-                task.cancel()
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return
+async def relay_stream(
+    response: aiohttp.ClientResponse,
+    translator: StreamTranslator,
+    receive: Receive,
+    send: Send,
+    *,
+    idle_timeout: float | None,
+    keepalive: bytes | None,
+    keepalive_interval: float,
+    on_error: Callable[[BaseException], ApiError],
+) -> bool:
+    """`copy_stream` with its own client watch (disconnects, keep-alives); False if the client
+    went away first. The pipeline watches a whole request instead, with one ClientWatch."""
+    async with ClientWatch(receive, send, keepalive_interval) as watch:
+        watch.keep_alive(keepalive, lambda: translator.at_boundary)
+        await copy_stream(
+            response, translator, watch.send, idle_timeout=idle_timeout, on_error=on_error
+        )
+    return not watch.gone
