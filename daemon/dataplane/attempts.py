@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -128,16 +128,31 @@ class AttemptLoop:
         raise UpstreamUnreachable(f"no credential could serve model {first.model!r}")
 
     async def _send(self, choice: Choice, prepared: Prepared) -> aiohttp.ClientResponse:
+        # A request waiting for its answer is in flight on the credential (for least-busy
+        # and metrics): a non-stream answer's headers come only once it is all generated. The
+        # caller counts the opened response from the moment this returns (no await between).
+        credential = choice.target.credential.id
+        self.router.in_flight.inc(credential)
+        try:
+            return await self._exchange(choice, prepared)
+        finally:
+            self.router.in_flight.dec(credential)
+
+    async def _exchange(self, choice: Choice, prepared: Prepared) -> aiohttp.ClientResponse:
         router = self.router
         started = router.clock.time()
         began = time.monotonic()
         try:
             response = await self.pool.open(prepared.request, prepared.proxy)
         except UpstreamTimeout as error:
-            router.failed(choice, classify_exception("timeout"), started)
+            # No connection within the connect timeout: the endpoint, not the model, is out.
+            slow_connect = isinstance(error.__cause__, aiohttp.ConnectionTimeoutError)
+            router.failed(
+                choice, classify_exception("connect" if slow_connect else "timeout"), started
+            )
             raise _Retry(error) from error
         except UpstreamUnreachable as error:
-            router.failed(choice, classify_exception("connect"), started)
+            router.failed(choice, classify_exception(_transport_kind(error)), started)
             raise _Retry(error) from error
         except BaseException:
             router.abandoned(choice)
@@ -169,6 +184,17 @@ class AttemptLoop:
                 yield self.registry.resolve(name)
             except ModelNotFound:
                 continue
+
+
+def _transport_kind(error: UpstreamUnreachable) -> Literal["connect", "reset"]:
+    """No connection at all concerns every model of the credential; a connection that was made
+    and then broke (reset, closed before the answer) may be this request's or model's alone."""
+    cause = error.__cause__
+    if isinstance(cause, aiohttp.ClientError) and not isinstance(
+        cause, aiohttp.ClientConnectorError
+    ):
+        return "reset"
+    return "connect"
 
 
 class _Retry(Exception):

@@ -19,6 +19,8 @@ Follow = Callable[[SSEEvent], bool]
 
 def _chat(event: SSEEvent) -> bool:
     data = event.data
+    if '"finish_reason":null' in data and '"usage":null' in data:
+        return False  # the common content delta (compact JSON, as OpenAI sends it)
     return (
         '"usage":{' in data
         or '"usage": {' in data

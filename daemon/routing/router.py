@@ -22,7 +22,7 @@ from daemon.routing.affinity import AffinityTable
 from daemon.routing.cooldown import Availability, CooldownBook, CooldownPolicy
 from daemon.routing.health import HealthState, HealthTracker, InFlight
 from daemon.routing.registry import Resolution, Target
-from daemon.routing.strategies import STRATEGIES, Strategy
+from daemon.routing.strategies import STRATEGIES, LowestLatency, Strategy
 from daemon.routing.types import Candidate, Failure, FailureKind
 from daemon.state.base import CooldownStore
 
@@ -143,18 +143,23 @@ class Router:
         targets = resolution.targets
         tier = max(targets[i].credential.priority for i in open_now)
         indices = [i for i in open_now if targets[i].credential.priority == tier]
+        if len(indices) == 1:
+            return indices[0]  # no choice to make (and nothing to pin that is not pinned)
         indices = self._by_health(indices, targets)
         if session and self.affinity is not None:
             pinned = self.affinity.get(resolution.model, session)
             for index in indices:
                 if targets[index].credential.id == pinned:
                     return index
+        # Latency percentiles cost a histogram walk: only the strategy that reads them gets them.
+        wants_latency = isinstance(self.strategy, LowestLatency)
+        in_flight, health = self.in_flight, self.health
         candidates = [
             Candidate(
                 id=targets[i].credential.id,
                 weight=targets[i].credential.weight,
-                in_flight=self.in_flight.get(targets[i].credential.id),
-                p95_ms=self.health.p95_ms(targets[i].credential.id),
+                in_flight=in_flight.get(targets[i].credential.id),
+                p95_ms=health.p95_ms(targets[i].credential.id) if wants_latency else None,
                 order=i,
             )
             for i in indices
