@@ -31,10 +31,21 @@ The model name scripts the answer (substrings, case-insensitive, combinable):
 - `error-<status>`: that status with the format's error body; 429 adds reset hints.
 - `events-<n>`: exactly n text delta events (text padded with "." to n characters if shorter).
 - `midstream-error`: a few events, then the format's in-stream error event.
+
+Per credential, whatever the model name says: `mock.script_key(api_key, status=429, headers=...,
+body=None, times=None, mode=..., retry_after=None, delay=0)` makes the requests carrying that
+upstream key (once past the credential check) get `status` with the format's own error body and
+its reset hints (or exactly `body`, JSON-encoded unless bytes; `headers` go over the builder's,
+case-insensitively, "" removing one), or with `mode="reset"` a TCP RST before any byte,
+`mode="stall"` no answer until the client leaves, `mode="ok"` the usual answer (after `delay`
+seconds, which every mode waits first). `times=n` scripts only the next n requests with that key.
+`mock.clear_scripts()` forgets them all. Each recorded request carries its `api_key` and the
+`keyed` mode it met; `mock.by_key(predicate)` counts requests per key.
 """
 
 from __future__ import annotations
 
+from .keys import KeyMode, KeyScript
 from .records import DEFAULT_KEY, DEFAULT_MODELS, MockConfig, RecordedRequest, SignatureEcho
 from .script import Script, parse_script
 from .server import MockUpstream, run_mock
@@ -42,6 +53,8 @@ from .server import MockUpstream, run_mock
 __all__ = [
     "DEFAULT_KEY",
     "DEFAULT_MODELS",
+    "KeyMode",
+    "KeyScript",
     "MockConfig",
     "MockUpstream",
     "RecordedRequest",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,8 @@ class RecordedRequest:
     raw: bytes
     body: Any  # parsed JSON, None when empty or not JSON
     format: str = ""
+    api_key: str = ""  # the upstream credential the request carried ("" when none)
+    keyed: str = ""  # the mode of the key script it met (see `MockUpstream.script_key`), or ""
     model: str = ""
     stream: bool = False
     status: int = 0
@@ -82,6 +85,10 @@ class Recorder:
     def clear(self) -> None:
         with self._cond:
             self._records.clear()
+
+    def by_key(self, predicate: Callable[[RecordedRequest], bool] | None = None) -> Counter[str]:
+        """How many recorded requests (matching `predicate`) each upstream key made."""
+        return Counter(r.api_key for r in self.requests if predicate is None or predicate(r))
 
     def wait_for(
         self, predicate: Callable[[RecordedRequest], bool], timeout: float = 5.0

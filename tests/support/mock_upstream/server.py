@@ -10,7 +10,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ from aiohttp import web
 from .anthropic import Anthropic
 from .base import JSON_HEADERS, Failure, WireFormat
 from .gemini import Gemini, models_list
+from .keys import KeyMode, KeyScript, KeyTable, body_bytes, request_key
 from .openai_chat import OpenAIChat
 from .openai_responses import OpenAIResponses
 from .records import MockConfig, RecordedRequest, Recorder, SignatureEcho
@@ -46,6 +47,38 @@ class MockUpstream(Recorder):
         self._error: BaseException | None = None
         self.chat, self.responses, self.anthropic = OpenAIChat(), OpenAIResponses(), Anthropic()
         self.gemini = Gemini(self.config.gemini_invalid_key_status)
+        self.keys = KeyTable()
+
+    # ---- per-credential scripts ------------------------------------------------------------
+
+    def script_key(
+        self,
+        api_key: str,
+        status: int = 429,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str | Mapping[str, Any] | list[Any] | None = None,
+        times: int | None = None,
+        *,
+        mode: KeyMode = "error",
+        retry_after: int | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Requests carrying `api_key` (after the usual credential check) get this, whatever
+        their model scripts; see `KeyScript`. Replaces the key's earlier script."""
+        script = KeyScript(
+            mode=mode,
+            status=status,
+            headers=dict(headers or {}),
+            body=body_bytes(body),
+            retry_after=retry_after,
+            delay=delay,
+            times=times,
+        )
+        self.keys.set(api_key, script)
+
+    def clear_scripts(self, api_key: str | None = None) -> None:
+        """Forget the script of `api_key`, or of every key."""
+        self.keys.clear(api_key)
 
     @property
     def base_url(self) -> str:
@@ -89,6 +122,7 @@ class MockUpstream(Recorder):
             raw=raw,
             body=body,
             format=fmt.name,
+            api_key=request_key(request),
         )
         if self.config.record:
             self._add(record)
@@ -134,6 +168,9 @@ class MockUpstream(Recorder):
         if failure:
             return self._failure(record, failure)
         record.model = fmt.model(request, body if isinstance(body, dict) else {})
+        keyed = await self._keyed(request, record, fmt)
+        if keyed is not None:
+            return keyed
         status = parse_script(record.model).error_status
         if status:
             return self._failure(record, fmt.error(status, None, self.config.retry_after_seconds))
@@ -185,6 +222,9 @@ class MockUpstream(Recorder):
         model = record.model = fmt.model(request, body)
         script = parse_script(model)
         stream = record.stream = fmt.is_stream(request, body)
+        keyed = await self._keyed(request, record, fmt)
+        if keyed is not None:
+            return keyed
         if script.error_status:
             status = script.error_status
             return self._failure(record, fmt.error(status, None, self.config.retry_after_seconds))
@@ -223,6 +263,44 @@ class MockUpstream(Recorder):
         finally:
             if task is not None:
                 self._tasks.discard(task)
+
+    async def _keyed(
+        self, request: web.Request, record: RecordedRequest, fmt: WireFormat
+    ) -> web.StreamResponse | None:
+        """The answer the request's key is scripted to get; None: answer as usual."""
+        script = self.keys.take(record.api_key)
+        if script is None:
+            return None
+        record.keyed = script.mode
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            if script.delay:
+                await asyncio.sleep(script.delay)
+            if script.mode == "stall":
+                await asyncio.Event().wait()  # until the client goes away (or the mock stops)
+        except asyncio.CancelledError:
+            self._gone(record)
+            raise
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+        if script.mode == "ok":
+            return None
+        if script.mode == "reset":
+            self._touch()  # `keyed` says what happened; no response went out
+            _reset(request)
+            raise asyncio.CancelledError  # nothing more to send: aiohttp ends the handler
+        if script.body is None:
+            retry_after = script.retry_after or self.config.retry_after_seconds
+            built = fmt.error(script.status, None, retry_after)
+            headers = _merged(built.headers, script.headers)
+            failure = Failure(script.status, built.body, headers)
+        else:
+            headers = _merged({"Content-Type": "application/json"}, script.headers)
+            failure = Failure(script.status, script.body, headers)
+        return self._failure(record, failure)
 
     def _rendered(
         self, fmt: WireFormat, reply: Reply, opts: Options, stream: bool
@@ -369,6 +447,14 @@ class MockUpstream(Recorder):
 def _gemini_count_target(body: Any) -> Any:
     """countTokens takes `contents` or a whole `generateContentRequest`."""
     return body.get("generateContentRequest", body) if isinstance(body, dict) else None
+
+
+def _merged(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """`base` with `extra` over it, names compared case-insensitively; "" in `extra` removes."""
+    names = {name.lower() for name in extra}
+    merged = {name: value for name, value in base.items() if name.lower() not in names}
+    merged.update((name, value) for name, value in extra.items() if value != "")
+    return merged
 
 
 def _bound_port(runner: web.AppRunner) -> int:
