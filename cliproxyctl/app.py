@@ -93,6 +93,6 @@ def _command_name(args: list[str]) -> str:
             skip = True
         elif not arg.startswith("-"):
             words.append(arg)
-            if words[0] not in ("config", "service") or len(words) == 2:
+            if words[0] not in ("config", "service", "auth", "completion") or len(words) == 2:
                 break
     return " ".join(words) or "cliproxyctl"

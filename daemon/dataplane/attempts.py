@@ -87,23 +87,29 @@ class AttemptLoop:
         clock = self.router.clock
         last_error: ProxyError | None = None
         soonest: tuple[float, str | None, Resolution] | None = None
-        attempts = waits = 0
         for resolution in self._chain(first):
+            # Each model of the chain gets the whole budget: the fallback is for when the
+            # primary's candidates are all out, however many tries that took.
             tried: set[int] = set()
             credentials: set[str] = set()
+            attempts = waits = 0
             while attempts < budget.attempts:
                 choice = self.router.choose(resolution, tried, session)
                 if isinstance(choice, Blocked):
-                    if choice.next_try is None:
-                        break
+                    if choice.next_try is None:  # every target tried: any back soon enough?
+                        choice = self.router.soonest(resolution)
+                        if choice.next_try is None:
+                            break
+                        tried = set()
                     if soonest is None or choice.next_try < soonest[0]:
                         soonest = (choice.next_try, choice.reason, resolution)
                     wait = choice.next_try - clock.time()
                     if wait > budget.max_wait or waits >= budget.attempts:
                         break
-                    waits += 1
-                    # Never a busy loop: a probe held elsewhere may keep next_try in the past.
-                    await asyncio.sleep(max(wait, MIN_WAIT))  # the client leaving cancels this
+                    # Never a busy loop: a probe held elsewhere may keep next_try in the past,
+                    # and an overloaded upstream sets no cooldown at all.
+                    await asyncio.sleep(max(wait, MIN_WAIT * 2**waits))  # a leaving client
+                    waits += 1  # cancels this sleep
                     continue
                 credential = choice.target.credential.id
                 over = budget.credentials and len(credentials) >= budget.credentials
@@ -162,6 +168,12 @@ class AttemptLoop:
             return response
         try:
             raw = await self.pool.read_body(response, ERROR_BODY_LIMIT)
+        except (UpstreamTimeout, UpstreamUnreachable) as error:
+            router.failed(choice, classify_exception("reset"), started)
+            raise _Retry(error) from error
+        except BaseException:
+            router.abandoned(choice)
+            raise
         finally:
             response.close()
         headers = {k.lower(): v for k, v in response.headers.items()}

@@ -127,7 +127,9 @@ class Pipeline:
             try:
                 headers = {"x-cliproxy-model": opened.resolution.model}
                 if call.stream:
-                    await self._stream(call, route, opened.response, watch, headers)
+                    broke = await self._stream(call, route, opened.response, watch, headers)
+                    if broke:
+                        self.router.stream_broke(opened.choice)
                 else:
                     raw = await self.pool.read_body(opened.response, MAX_UPSTREAM_BODY)
                     await self._whole(call, route, raw, watch.send, headers)
@@ -230,7 +232,8 @@ class Pipeline:
         response: aiohttp.ClientResponse,
         watch: ClientWatch,
         headers: dict[str, str],
-    ) -> None:
+    ) -> bool:
+        """Stream the answer to the client; True when the upstream broke off mid-way."""
         encoder = _stream_encoder(route.client_codec, route.canonical, call)
         decoder = route.upstream_codec.stream_decoder()
         translator: PassThrough | Translating
@@ -265,6 +268,7 @@ class Pipeline:
         finally:
             if translator.usage is not None:
                 self.record(call.model, translator.usage)
+        return translator.broke
 
     def _stream_failure(self, error: BaseException) -> ApiError:
         if isinstance(error, TimeoutError):

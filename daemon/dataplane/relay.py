@@ -41,6 +41,7 @@ from daemon.model import (
 
 class StreamTranslator(Protocol):
     usage: Usage | None
+    broke: bool
 
     @property
     def at_boundary(self) -> bool: ...
@@ -62,6 +63,7 @@ class _Following:
         self._ended = False
         self._error: ApiError | None = None  # the upstream's own, from a StreamError
         self.usage: Usage | None = None
+        self.broke = False  # the upstream failed after the stream began
 
     @property
     def at_boundary(self) -> bool:
@@ -79,6 +81,7 @@ class _Following:
         elif isinstance(event, StreamError):
             self._ended = True
             self._error = event.error
+            self.broke = True
 
     def _encode(self, chunk: bytes | None) -> bytes:
         events = self._parser.feed(chunk) if chunk is not None else self._parser.close()
@@ -95,6 +98,7 @@ class _Following:
         return b"".join(out)
 
     def _failure(self, error: ApiError) -> bytes:
+        self.broke = True
         if self._ended:
             return self._encoder.close()
         self._ended = True
@@ -242,6 +246,7 @@ class PassThrough(_Following):
         if self._over:
             return b""
         self._held = b""  # half an event: never sent
+        self.broke = True
         if not self._ending.seen:
             return self._failure(error)
         self._over = self._ended = True

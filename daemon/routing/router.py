@@ -180,6 +180,12 @@ class Router:
             indices = healthy or indices
         return indices
 
+    def soonest(self, resolution: Resolution) -> Blocked:
+        """When the soonest cooling target (tried ones too) may be used again, claiming nothing.
+        Targets that failed without a cooldown (an overloaded or stalled upstream) do not count:
+        trying them again at once would only make the client wait longer."""
+        return self._open_targets(resolution, set())[1]
+
     def peek(self, resolution: Resolution) -> Target:
         """A target for a side request (token counting): the first not cooling, claiming no
         probe and counting no outcome; the first of all when every one cools."""
@@ -208,6 +214,11 @@ class Router:
         )
         self.health.record(credential, failure.kind == FailureKind.CLIENT, None, failure.kind)
         return until
+
+    def stream_broke(self, choice: Choice) -> None:
+        """The upstream failed after its stream began: it counts against the credential's
+        health (no cooldown: the request already succeeded in getting an answer going)."""
+        self.health.record(choice.target.credential.id, False, None, FailureKind.TRANSIENT)
 
     def abandoned(self, choice: Choice) -> None:
         """The attempt ended with no verdict (the client left): give a held probe back."""

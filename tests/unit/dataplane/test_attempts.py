@@ -271,11 +271,8 @@ async def test_a_cooldown_within_max_retry_interval_is_waited_for() -> None:
     h = harness(credential(0))
     short = Outcome(429, {"retry-after": "0.3"}, anthropic_error(429, "rate_limit_error"))
     h.pool.answer(cred_id(0), short)
-    with pytest.raises(UpstreamFailed):
-        await h.open(max_wait=2.0)  # a credential this request tried is not tried again
-    assert h.pool.calls == [cred_id(0)]
     started = time.monotonic()
-    opened = await h.open(max_wait=2.0)  # the next request finds it cooling, and waits
+    opened = await h.open(max_wait=2.0)  # the 429's own reset is waited for, in the same request
     elapsed = time.monotonic() - started
     assert opened.response.status == 200
     assert opened.choice.probe  # the wait ends in the half-open probe...
@@ -440,3 +437,24 @@ async def test_least_busy_sees_requests_still_waiting_for_their_answer() -> None
 
 def _as_kwargs(outcome: Outcome) -> dict[str, Any]:
     return {"status": outcome.status, "headers": outcome.headers, "body": outcome.body}
+
+
+@pytest.mark.anyio
+async def test_the_fallback_gets_its_own_budget_after_the_primary_used_all_of_its() -> None:
+    creds = (credential(0), credential(1), credential(2, model="backup"))
+    h = harness(*creds, chains={"pool": ("backup",)})
+    h.pool.answer(cred_id(0), RATE_LIMITED)
+    h.pool.answer(cred_id(1), RATE_LIMITED)
+    opened = await h.open(attempts=2)  # two tries, both spent on the primary's credentials
+    assert opened.resolution.model == "backup"
+    assert h.pool.calls == [cred_id(0), cred_id(1), cred_id(2)]
+
+
+@pytest.mark.anyio
+async def test_an_upstream_failing_without_a_cooldown_is_not_retried_in_the_same_request() -> None:
+    h = harness(credential(0))
+    overloaded = Outcome(529, {}, anthropic_error(529, "overloaded_error"))
+    h.pool.answer(cred_id(0), overloaded, overloaded)
+    with pytest.raises(UpstreamFailed):
+        await h.open(max_wait=5.0)
+    assert h.pool.calls == [cred_id(0)]  # no cooldown to wait for: the client hears at once

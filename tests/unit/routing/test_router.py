@@ -155,3 +155,13 @@ def test_an_abandoned_probe_is_given_back() -> None:
     assert probe.probe
     r.abandoned(probe)
     assert pick(r, res).probe  # the next caller may probe at once
+
+
+def test_a_stream_that_broke_counts_against_health_but_cools_nothing() -> None:
+    clock = FakeClock()
+    r, res = router(clock), resolution(target(0))
+    choice = pick(r, res)
+    r.succeeded(choice, clock.time(), 5.0)
+    r.stream_broke(choice)
+    assert r.health.counts(choice.target.credential.id) == (2, 1)
+    assert r.cooldowns.snapshot() == []
