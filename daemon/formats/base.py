@@ -9,6 +9,8 @@ Stream translation runs through two small state machines per stream:
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from daemon.formats.sse import SSEEvent
@@ -36,7 +38,8 @@ class StreamEncoder(Protocol):
 
 
 class Codec(Protocol):
-    format: WireFormat
+    @property
+    def format(self) -> WireFormat: ...
 
     def decode_request(self, body: dict[str, Any]) -> Request: ...
 
@@ -53,6 +56,21 @@ class Codec(Protocol):
     def decode_error(self, status: int, body: bytes) -> ApiError: ...
 
     def encode_error(self, error: ApiError) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCodec:
+    """A codec assembled from a format package's module-level functions and stream classes."""
+
+    format: WireFormat
+    decode_request: Callable[[dict[str, Any]], Request]
+    encode_request: Callable[[Request], dict[str, Any]]
+    decode_response: Callable[[dict[str, Any]], Response]
+    encode_response: Callable[[Response], dict[str, Any]]
+    stream_decoder: Callable[[], StreamDecoder]
+    stream_encoder: Callable[[Request], StreamEncoder]
+    decode_error: Callable[[int, bytes], ApiError]
+    encode_error: Callable[[ApiError], dict[str, Any]]
 
 
 _CODEC_MODULES: dict[WireFormat, str] = {

@@ -13,10 +13,9 @@ from typing import Any
 
 import orjson
 
-from daemon.model import WireFormat
 from daemon.providers.base import Credential, UpstreamRequest
-from daemon.providers.common import body_without_model, model_segment, only
-from daemon.providers.gemini import gemini_headers, method_url
+from daemon.providers.common import model_segment, only
+from daemon.providers.gemini import GeminiProvider, gemini_headers
 
 DEFAULT_BASE_URL = "https://aiplatform.googleapis.com"
 API_VERSION = "v1"
@@ -35,29 +34,13 @@ COUNT_TOKENS_FIELDS = frozenset(
 )
 
 
-class VertexProvider:
+class VertexProvider(GeminiProvider):
+    """Gemini's wire format and requests at Vertex's URLs; only token counting differs."""
+
     family = "vertex"
-    wire_format = WireFormat.GEMINI
 
     def models_url(self, credential: Credential) -> str:
         return f"{credential.base_url}/{API_VERSION}/publishers/google/models"
-
-    def build_request(
-        self,
-        credential: Credential,
-        model: str,
-        body: dict[str, Any],
-        *,
-        stream: bool,
-        client_headers: Mapping[str, str],
-    ) -> UpstreamRequest:
-        return UpstreamRequest(
-            method="POST",
-            url=method_url(self.models_url(credential), model, stream=stream),
-            headers=gemini_headers(credential, client_headers, stream=stream),
-            body=orjson.dumps(body_without_model(body)),
-            stream=stream,
-        )
 
     def build_count_tokens(
         self,

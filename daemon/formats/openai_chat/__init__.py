@@ -11,44 +11,24 @@ Unsigned thinking travels as the non-standard `reasoning_content` (Qwen, Kimi, D
 
 from __future__ import annotations
 
-from typing import Any
-
+from daemon.formats.base import FunctionCodec
 from daemon.formats.openai_chat.errors import decode_error, encode_error
 from daemon.formats.openai_chat.request import decode_request, encode_request
 from daemon.formats.openai_chat.response import decode_response, encode_response
 from daemon.formats.openai_chat.stream_decode import ChatStreamDecoder
 from daemon.formats.openai_chat.stream_encode import ChatStreamEncoder
-from daemon.model import ApiError, Request, Response, WireFormat
+from daemon.model import WireFormat
 
+CODEC = FunctionCodec(
+    format=WireFormat.OPENAI_CHAT,
+    decode_request=decode_request,
+    encode_request=encode_request,
+    decode_response=decode_response,
+    encode_response=encode_response,
+    stream_decoder=ChatStreamDecoder,
+    stream_encoder=ChatStreamEncoder,
+    decode_error=decode_error,
+    encode_error=encode_error,
+)
 
-class OpenAIChatCodec:
-    format = WireFormat.OPENAI_CHAT
-
-    def decode_request(self, body: dict[str, Any]) -> Request:
-        return decode_request(body)
-
-    def encode_request(self, request: Request) -> dict[str, Any]:
-        return encode_request(request)
-
-    def decode_response(self, body: dict[str, Any]) -> Response:
-        return decode_response(body)
-
-    def encode_response(self, response: Response) -> dict[str, Any]:
-        return encode_response(response)
-
-    def stream_decoder(self) -> ChatStreamDecoder:
-        return ChatStreamDecoder()
-
-    def stream_encoder(self, request: Request) -> ChatStreamEncoder:
-        return ChatStreamEncoder(request)
-
-    def decode_error(self, status: int, body: bytes) -> ApiError:
-        return decode_error(status, body)
-
-    def encode_error(self, error: ApiError) -> dict[str, Any]:
-        return encode_error(error)
-
-
-CODEC = OpenAIChatCodec()
-
-__all__ = ["CODEC", "OpenAIChatCodec"]
+__all__ = ["CODEC"]

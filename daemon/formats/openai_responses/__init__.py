@@ -6,9 +6,7 @@ items_encode.py hold the item ⇄ part translation both requests and responses u
 
 from __future__ import annotations
 
-from typing import Any
-
-from daemon.formats.openai_responses.common import FMT
+from daemon.formats.base import FunctionCodec
 from daemon.formats.openai_responses.errors import decode_error, encode_error
 from daemon.formats.openai_responses.request import (
     decode_request,
@@ -19,37 +17,18 @@ from daemon.formats.openai_responses.request import (
 from daemon.formats.openai_responses.response import decode_response, encode_response
 from daemon.formats.openai_responses.stream_decode import ResponsesStreamDecoder
 from daemon.formats.openai_responses.stream_encode import ResponsesStreamEncoder
-from daemon.model import ApiError, Request, Response, WireFormat
+from daemon.model import WireFormat
 
+CODEC = FunctionCodec(
+    format=WireFormat.OPENAI_RESPONSES,
+    decode_request=decode_request,
+    encode_request=encode_request,
+    decode_response=decode_response,
+    encode_response=encode_response,
+    stream_decoder=ResponsesStreamDecoder,
+    stream_encoder=ResponsesStreamEncoder,
+    decode_error=decode_error,
+    encode_error=encode_error,
+)
 
-class ResponsesCodec:
-    format: WireFormat = FMT
-
-    def decode_request(self, body: dict[str, Any]) -> Request:
-        return decode_request(body)
-
-    def encode_request(self, request: Request) -> dict[str, Any]:
-        return encode_request(request)
-
-    def decode_response(self, body: dict[str, Any]) -> Response:
-        return decode_response(body)
-
-    def encode_response(self, response: Response) -> dict[str, Any]:
-        return encode_response(response)
-
-    def stream_decoder(self) -> ResponsesStreamDecoder:
-        return ResponsesStreamDecoder()
-
-    def stream_encoder(self, request: Request) -> ResponsesStreamEncoder:
-        return ResponsesStreamEncoder(request)
-
-    def decode_error(self, status: int, body: bytes) -> ApiError:
-        return decode_error(status, body)
-
-    def encode_error(self, error: ApiError) -> dict[str, Any]:
-        return encode_error(error)
-
-
-CODEC = ResponsesCodec()
-
-__all__ = ["CODEC", "ResponsesCodec", "ensure_translatable", "same_format_only"]
+__all__ = ["CODEC", "ensure_translatable", "same_format_only"]
