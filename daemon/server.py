@@ -331,7 +331,7 @@ class Daemon:
 def _tune_garbage_collector() -> None:
     """The proxy makes no cyclic garbage on its hot path, yet the collector kept walking the
     objects of requests in flight: ~11% of CPU and 16 ms full collections that landed in p99
-    (measured with bench/proxy.py). Freeze what start-up built, and collect young objects less
+    (measured with bench/proxy/). Freeze what start-up built, and collect young objects less
     often."""
     gc.collect()
     gc.freeze()

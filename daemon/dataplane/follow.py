@@ -2,7 +2,7 @@
 
 A pass-through stream forwards the upstream's bytes untouched; decoding runs on the side only
 for what the proxy must know: usage, the stop reason and errors. Decoding every text delta to
-learn nothing costed about a fifth of a 20-event stream's CPU (bench/proxy.py), so each format
+learn nothing costed about a fifth of a 20-event stream's CPU (bench/proxy/), so each format
 names the few events that carry those facts, by their event name or a substring of their data.
 Decoders tolerate the gaps: they synthesize what they did not see.
 """

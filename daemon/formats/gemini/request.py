@@ -32,7 +32,8 @@ from daemon.formats.gemini.options import (
     encode_tool_choice,
     encode_tools,
 )
-from daemon.formats.gemini.parts import PartDecoder, PartEncoder, settle
+from daemon.formats.gemini.part_decode import PartDecoder, settle
+from daemon.formats.gemini.part_encode import PartEncoder
 from daemon.formats.gemini.signatures import add_skip_signature
 from daemon.formats.reasoning import restore_carriers
 from daemon.model import (

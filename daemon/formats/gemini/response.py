@@ -19,7 +19,8 @@ import orjson
 
 from daemon.errors import UpstreamFailed
 from daemon.formats.gemini._wire import as_dict, as_list, opt_int, split
-from daemon.formats.gemini.parts import PartDecoder, PartEncoder, settle
+from daemon.formats.gemini.part_decode import PartDecoder, settle
+from daemon.formats.gemini.part_encode import PartEncoder
 from daemon.formats.reasoning import restore_carriers
 from daemon.model import ApiError, Part, Response, StopReason, ToolCallPart, Usage, WireFormat
 

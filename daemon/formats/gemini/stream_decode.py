@@ -25,7 +25,7 @@ import orjson
 
 from daemon.errors import ProxyError
 from daemon.formats.gemini.errors import decode_error
-from daemon.formats.gemini.parts import RIDERS, PartDecoder
+from daemon.formats.gemini.part_decode import RIDERS, PartDecoder
 from daemon.formats.gemini.response import (
     bad_upstream,
     decode_usage,

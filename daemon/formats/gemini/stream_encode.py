@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 
 from daemon.formats.gemini.errors import encode_error
-from daemon.formats.gemini.parts import PartEncoder
+from daemon.formats.gemini.part_encode import PartEncoder
 from daemon.formats.gemini.response import encode_usage, finish_reason_for
 from daemon.formats.gemini.signatures import (
     is_foreign,

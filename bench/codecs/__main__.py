@@ -1,0 +1,5 @@
+"""`python -m bench.codecs`."""
+
+from bench.codecs.cli import main
+
+raise SystemExit(main())
