@@ -194,7 +194,10 @@ class PassThrough(_Following):
                 return b""
         decoder, note, see, follow = self._decoder, self._note, self._ending.see, self._follow
         hidden: list[int] = []
-        for n, sse in enumerate(self._parser.feed(whole)):
+        events = _quick_events(whole)
+        if events is None:
+            events = self._parser.feed(whole)
+        for n, sse in enumerate(events):
             if self._hide_usage_chunk and _is_usage_chunk(sse.data):
                 hidden.append(n)
                 for event in decoder.feed(sse):
@@ -270,7 +273,33 @@ def _start_of_event(whole: bytes, n: int) -> int:
 
 
 def _is_usage_chunk(data: str) -> bool:
-    return '"choices":[]' in data.replace(" ", "") and '"usage"' in data
+    return ('"choices":[]' in data or '"choices": []' in data) and '"usage"' in data
+
+
+def _quick_events(whole: bytes) -> list[SSEEvent] | None:
+    """The events of `whole` (whole LF-framed events) when each is the common one-line
+    `data:` (after an optional `event:` line) or a comment; None for anything else, which the
+    full parser then reads. Skips the general parser's per-line state machine on the hot path."""
+    if b"\r" in whole:
+        return None
+    out: list[SSEEvent] = []
+    for raw in whole.split(b"\n\n"):
+        if not raw:
+            continue
+        text = raw.decode("utf-8", "replace")
+        newline = text.find("\n")
+        if newline < 0:
+            if text.startswith("data: "):
+                out.append(SSEEvent(text[6:]))
+            elif not text.startswith(":"):
+                return None
+        elif text.startswith("event: ") and text.startswith("data: ", newline + 1):
+            if "\n" in text[newline + 1 :]:
+                return None
+            out.append(SSEEvent(text[newline + 7 :], text[7:newline]))
+        else:
+            return None
+    return out
 
 
 def _without_events(whole: bytes, drop: list[int]) -> bytes:
