@@ -37,7 +37,12 @@ What the pinned releases send (Claude Code 2.1.197, Codex CLI 0.169.0, Gemini CL
   `x-goog-api-client: google-genai-sdk/<v>`; tools with `parametersJsonSchema`,
   `thinkingConfig.includeThoughts` (plus a budget or level only for models it knows), function
   calls / responses with `id`; history keeps no thought parts, only the `thoughtSignature` on
-  function-call parts. With `-m` there is no routing call.
+  function-call parts. With `-m` there is no routing call. Without it (default "auto-gemini-3")
+  each turn starts with a non-streaming `:generateContent` to `gemini-3.5-flash-lite` (the
+  numerical classifier: JSON `{complexity_reasoning, complexity_score}`, no tools), then the
+  streamed turn on `gemini-3.8-flash` (low score), `gemini-3.1-pro-preview-customtools` (high
+  score) or `gemini-3.1-pro-preview` (no usable routing answer, after retrying it with backoff
+  for ~100 s); function-response turns are not routed again.
 """
 
 from __future__ import annotations
@@ -94,6 +99,45 @@ CASES = [
 ]
 SMALL_MODEL = "e2e-small"  # Claude Code's background ("haiku") model, should it call one
 
+# Gemini CLI 0.61.0 without `-m` (its default model "auto-gemini-3"): first a non-streaming
+# `:generateContent` to its routing ("classifier") model, asking for a JSON complexity score
+# (1-100); a low score routes the turn to its flash model, a high one to its pro model. The
+# routing model is served under its own upstream key, which the mock answers with such a score
+# (the mock's scripted echo is no JSON, and Gemini CLI would retry it with backoff for ~100 s
+# before falling back to its default model).
+GEMINI_ROUTER_MODEL = "gemini-3.5-flash-lite"
+GEMINI_ROUTED_FLASH = "gemini-3.8-flash"  # what a low score picks
+GEMINI_ROUTED_PRO = "gemini-3.1-pro-preview-customtools"  # what a high score picks (API key auth)
+GEMINI_DEFAULT_MODEL = (
+    "gemini-3.1-pro-preview"  # no usable routing answer: its default, after retries
+)
+GEMINI_DEFAULT_NAMES = (GEMINI_ROUTED_FLASH, GEMINI_ROUTED_PRO, GEMINI_DEFAULT_MODEL)
+ROUTER_KEY = "sk-mock-gemini-router-key"
+
+
+def router_answer(score: int) -> dict[str, Any]:
+    """Gemini's generateContent answer carrying the routing model's JSON complexity score."""
+    verdict = {"complexity_reasoning": "Scripted by the test.", "complexity_score": score}
+    return {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": [{"text": json.dumps(verdict)}]},
+                "finishReason": "STOP",
+                "index": 0,
+            }
+        ],
+        "usageMetadata": {
+            "promptTokenCount": 100,
+            "candidatesTokenCount": 20,
+            "totalTokenCount": 120,
+        },
+        "modelVersion": "mock-router",
+    }
+
+
+def gemini_default_upstream(alias: str) -> str:
+    return f"mock-tool=read_file-think-as-{alias}"
+
 
 def _models(*pairs: tuple[str, str]) -> str:
     return "[" + ", ".join(f'{{name = "{name}", alias = "{alias}"}}' for name, alias in pairs) + "]"
@@ -104,6 +148,7 @@ def daemon_config(mock_url: str) -> str:
     for case in CASES:
         by_format.setdefault(case.upstream_format, []).append((case.upstream_model, case.alias))
     by_format["anthropic"].append(("mock-model", SMALL_MODEL))
+    by_format["gemini"] += [(gemini_default_upstream(n), n) for n in GEMINI_DEFAULT_NAMES]
     key = f'api-key = "{DEFAULT_KEY}"'
     return base_config(
         extra=f"""debug = true
@@ -123,6 +168,11 @@ models = {_models(*by_format["anthropic"])}
 {key}
 base-url = "{mock_url}"
 models = {_models(*by_format["gemini"])}
+
+[[gemini-api-key]]
+api-key = "{ROUTER_KEY}"
+base-url = "{mock_url}"
+models = {_models(("mock-router", GEMINI_ROUTER_MODEL))}
 
 [[codex-api-key]]
 {key}
@@ -232,7 +282,9 @@ def mock(workspace: Path) -> Iterator[MockUpstream]:
         "exec_command": {"cmd": f"cat {notes}"},  # Codex CLI
         "read_file": {"file_path": notes},  # Gemini CLI
     }
-    with run_mock(MockConfig(tool_arguments=arguments)) as server:
+    with run_mock(
+        MockConfig(api_keys=(DEFAULT_KEY, ROUTER_KEY), tool_arguments=arguments)
+    ) as server:
         yield server
 
 
@@ -398,25 +450,33 @@ apps = false
 
 
 def gemini(case: Case, listen: str, home: Path, workspace: Path, proxy: RefusingProxy) -> Run:
+    return run_gemini(case.alias, listen, home, workspace, proxy)
+
+
+def run_gemini(
+    model: str | None, listen: str, home: Path, workspace: Path, proxy: RefusingProxy
+) -> Run:
+    """Gemini CLI with `-m model`, or with its own default model selection when `model` is None."""
     binary = require_agent("gemini")
-    settings = {
+    settings: dict[str, Any] = {
         "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
         "privacy": {"usageStatisticsEnabled": False},
         "telemetry": {"enabled": False},
         "security": {"auth": {"selectedType": "gemini-api-key"}},
+    }
+    if model is not None:
         # A thinking budget, as Gemini CLI sends for its own 2.5 models (for a model name it
         # does not know it sends only includeThoughts, and an Anthropic upstream would not think).
-        "modelConfigs": {
+        settings["modelConfigs"] = {
             "customOverrides": [
                 {
-                    "match": {"model": case.alias},
+                    "match": {"model": model},
                     "modelConfig": {
                         "generateContentConfig": {"thinkingConfig": {"thinkingBudget": 2048}}
                     },
                 }
             ]
-        },
-    }
+        }
     (home / ".gemini").mkdir(parents=True)
     (home / ".gemini" / "settings.json").write_text(json.dumps(settings, indent=2))
     env = base_env(home, proxy) | {
@@ -426,7 +486,7 @@ def gemini(case: Case, listen: str, home: Path, workspace: Path, proxy: Refusing
         "GEMINI_CLI_TRUST_WORKSPACE": "true",  # headless runs refuse untrusted folders
     }
     # read_file needs no confirmation, so the default approval mode runs it headless.
-    argv = [str(binary), "-m", case.alias, "-p", PROMPT]
+    argv = [str(binary)] + (["-m", model] if model is not None else []) + ["-p", PROMPT]
     return Run(run_agent(argv, env, workspace), home)
 
 
@@ -486,5 +546,61 @@ def test_agent_tool_round_trip(
             f"the signed thinking did not come back intact; echoes: {echoes}\n"
             + run.describe(daemon, mock)
         )
+
+    assert proxy.take() == [], "the agent tried to reach something other than 127.0.0.1"
+
+
+@pytest.mark.usefixtures("clean")
+@pytest.mark.skipif(bool(missing("gemini")) and not REQUIRED, reason=str(missing("gemini")))
+@pytest.mark.parametrize(
+    ("score", "routed"),
+    [(10, GEMINI_ROUTED_FLASH), (95, GEMINI_ROUTED_PRO)],
+    ids=["flash", "pro"],
+)
+def test_gemini_default_model_routing(
+    score: int,
+    routed: str,
+    daemon: Daemon,
+    mock: MockUpstream,
+    proxy: RefusingProxy,
+    workspace: Path,
+    tmp_path: Path,
+) -> None:
+    # Gemini CLI's routing model: every request with its key gets this JSON complexity score.
+    mock.script_key(ROUTER_KEY, status=200, body=router_answer(score))
+    home = tmp_path / "home"
+    home.mkdir()
+    run = run_gemini(None, daemon.listen, home, workspace, proxy)
+    out = run.result.stdout
+
+    assert run.result.returncode == 0, run.describe(daemon, mock)
+    assert "tool said:" in out and SECRET in out, run.describe(daemon, mock)
+
+    # Everything it asked for went through the daemon to the Gemini mock, and was served.
+    upstream = {gemini_default_upstream(n): n for n in GEMINI_DEFAULT_NAMES}
+    upstream["mock-router"] = GEMINI_ROUTER_MODEL
+    asked = [upstream.get(r.model, r.model) for r in mock.requests]
+    assert all(r.format == "gemini" and r.status == 200 for r in mock.requests), run.describe(
+        daemon, mock
+    )
+
+    # First the routing call: non-streaming, no tools, to the small model, with the router's key.
+    assert asked[:1] == [GEMINI_ROUTER_MODEL], run.describe(daemon, mock)
+    router = mock.requests[0]
+    assert router.path.endswith(":generateContent") and not router.stream, router.path
+    assert router.api_key == ROUTER_KEY
+    assert not (router.body or {}).get("tools"), "the routing call should carry no tools"
+    assert PROMPT.encode() in router.raw, "the routing call did not carry the user's prompt"
+    # Then the model the score picked, streamed: the tool call, then the tool result turn (no
+    # second routing call: Gemini CLI routes a turn once, not its function responses).
+    calls = mock.requests[1:]
+    assert asked[1:] == [routed] * len(calls), run.describe(daemon, mock)
+    assert len(calls) >= 2 and all(r.stream for r in calls), run.describe(daemon, mock)
+    assert SECRET.encode() in calls[-1].raw, "the tool result did not reach the upstream"
+    echoes = list(calls[-1].signature_echoes)
+    assert echoes and all(e.matched for e in echoes), (
+        f"the signed thinking did not come back intact; echoes: {echoes}\n"
+        + run.describe(daemon, mock)
+    )
 
     assert proxy.take() == [], "the agent tried to reach something other than 127.0.0.1"
