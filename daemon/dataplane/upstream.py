@@ -23,6 +23,21 @@ from daemon.providers.base import UpstreamRequest
 
 log = logging.getLogger("cliproxy.upstream")
 
+try:  # optional (the `socks` extra); its errors are not aiohttp.ClientError subclasses
+    from aiohttp_socks import ProxyConnectionError as _SocksConnectionError
+    from aiohttp_socks import ProxyError as _SocksError
+    from aiohttp_socks import ProxyTimeoutError as _SocksTimeoutError
+except ImportError:  # pragma: no cover - without the extra no socks session is ever made
+
+    class _SocksError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class _SocksConnectionError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class _SocksTimeoutError(Exception):  # type: ignore[no-redef]
+        pass
+
 
 class UpstreamUnreachable(ProxyError):
     """The upstream could not be reached or broke the connection before answering."""
@@ -101,6 +116,16 @@ class UpstreamPool:
                     timeout=self._stream_timeout if request.stream else self._client_timeout,
                     **kwargs,
                 )
+        except _SocksTimeoutError as error:
+            raise UpstreamTimeout(
+                f"cannot reach the upstream: the SOCKS proxy did not answer within "
+                f"{self.timeouts.connect:g}s"
+            ) from error
+        except (_SocksError, _SocksConnectionError) as error:
+            # python-socks messages name the proxy's host:port and reason, never its userinfo.
+            raise UpstreamUnreachable(
+                f"cannot reach the upstream through the SOCKS proxy: {error}"
+            ) from error
         except aiohttp.ConnectionTimeoutError as error:  # (a TimeoutError too: caught first)
             raise UpstreamTimeout(
                 f"cannot reach the upstream: no connection within {self.timeouts.connect:g}s"
