@@ -13,6 +13,8 @@ from typing import Any
 
 from rich.console import Console
 
+from daemon.masking import mask_secret
+
 SCHEMA_VERSION = "cliproxyctl.response.v1"
 
 console = Console(highlight=False)
@@ -34,10 +36,7 @@ def print_json(command: str, ok: bool, details: Any) -> None:
     sys.stdout.flush()
 
 
-def mask(value: str) -> str:
-    if len(value) <= 12:
-        return "****"
-    return f"{value[:4]}…{value[-4:]}"
+mask = mask_secret  # the daemon's rule, so the CLI and the logs show a secret the same way
 
 
 def redact(value: Any, secrets: set[str]) -> Any:

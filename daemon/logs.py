@@ -11,6 +11,8 @@ from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
+from daemon.masking import mask_secret
+
 # Token-like strings worth masking even when the config does not list them.
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._~+/=-]{8,})"),
@@ -24,13 +26,6 @@ _PATTERNS = [
 ]
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-
-
-def mask_secret(value: str) -> str:
-    """A recognisable but useless form of a secret: its first and last few characters."""
-    if len(value) <= 12:
-        return "****"
-    return f"{value[:4]}…{value[-4:]}"
 
 
 class SecretMasker:

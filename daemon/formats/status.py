@@ -18,11 +18,13 @@ STATUS_OF_KIND: dict[ErrorKind, int] = {
 }
 
 
+_KIND_OF_STATUS: dict[int, ErrorKind] = {v: k for k, v in STATUS_OF_KIND.items()}
+
+
 def kind_from_status(status: int) -> ErrorKind:
     """The nearest kind for a bare HTTP status."""
-    exact: dict[int, ErrorKind] = {v: k for k, v in STATUS_OF_KIND.items()}
-    if status in exact:
-        return exact[status]
+    if status in _KIND_OF_STATUS:
+        return _KIND_OF_STATUS[status]
     if status == 529:
         return "overloaded"
     if status == 408:

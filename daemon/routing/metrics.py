@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from daemon.logs import mask_secret
+from daemon.masking import mask_secret
 from daemon.providers.base import Credential
 from daemon.routing.router import Router
 

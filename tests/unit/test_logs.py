@@ -15,9 +15,9 @@ from daemon.logs import (
     RecentLines,
     SecretMasker,
     configure_logging,
-    mask_secret,
     set_debug,
 )
+from daemon.masking import mask_secret
 
 # --------------------------------------------------------------------------- mask_secret
 
