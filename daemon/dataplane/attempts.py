@@ -127,7 +127,10 @@ class AttemptLoop:
                     continue
                 return Opened(response, prepared, choice, resolution)
         if last_error is not None:
-            raise last_error
+            try:
+                raise last_error
+            finally:
+                del last_error  # else this frame holds the error that holds this frame: a cycle
         if soonest is not None:
             until, reason, resolution = soonest
             raise _cooldown_error(first, resolution, until, reason, clock.time())

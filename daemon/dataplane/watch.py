@@ -64,6 +64,16 @@ class ClientWatch:
             self._finished = not message.get("more_body", False)
 
     async def _watch(self) -> None:
+        try:
+            await self._watch_client()
+        except asyncio.CancelledError:
+            # Ended by __aexit__ (or the loop closing): end quietly. A cancelled task keeps its
+            # CancelledError, whose traceback holds this frame, which holds `self`, which holds
+            # the task: a reference cycle per request that only the collector could free
+            # (its pauses of ~10 ms landed in p99). Returning leaves no such cycle.
+            return
+
+    async def _watch_client(self) -> None:
         while True:
             try:
                 async with asyncio.timeout(self._interval):
