@@ -186,6 +186,7 @@ OPENAI_COMPAT_KEYS = frozenset(
         "models",
         "excluded-models",
         "priority",
+        "max-tokens-field",
     }
 )
 OPENAI_COMPAT_PASSTHROUGH = frozenset(

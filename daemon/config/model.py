@@ -103,6 +103,9 @@ class OpenAICompatEntry:
     models: tuple[ModelEntry, ...] = ()
     excluded_models: tuple[str, ...] = ()
     priority: int | None = None
+    # The field that carries the output-token limit upstream: "max_tokens" or
+    # "max_completion_tokens" (OpenAI's reasoning models refuse the older one). None: automatic.
+    max_tokens_field: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

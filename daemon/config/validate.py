@@ -25,6 +25,7 @@ from daemon.config.model import (
 from daemon.config.values import Context, Table, describe, parse_duration
 
 ALL_INTERFACES = "0.0.0.0"
+MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
 
 
 def build_settings(ctx: Context, data: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
@@ -286,6 +287,11 @@ def _openai_compatibility(top: Table) -> tuple[OpenAICompatEntry, ...]:
                 models=_models(t),
                 excluded_models=t.str_list("excluded-models"),
                 priority=t.opt_int("priority"),
+                max_tokens_field=(
+                    t.choice("max-tokens-field", MAX_TOKENS_FIELDS, MAX_TOKENS_FIELDS[0])
+                    if t.raw("max-tokens-field") is not None
+                    else None
+                ),
                 extra=t.extra,
             )
         )

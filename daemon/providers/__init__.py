@@ -108,6 +108,8 @@ def _compat_credentials(compat: OpenAICompatEntry) -> list[Credential]:
                     compat.extra.get("disable-cooling")
                     or (key is not None and key.extra.get("disable-cooling"))
                 ),
+                max_tokens_field=compat.max_tokens_field
+                or openai_compatible.default_max_tokens_field(base),
             )
         )
     return found

@@ -35,6 +35,9 @@ class Credential:
     models: tuple[tuple[str, str], ...] = ()
     excluded_models: tuple[str, ...] = ()  # fnmatch globs, case-insensitive, on either id
     disable_cooling: bool = False  # this credential is never put in cooldown
+    # OpenAI-compatible upstreams: the field the output-token limit must travel in
+    # ("max_tokens" or "max_completion_tokens"); None: whichever the body has.
+    max_tokens_field: str | None = None
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from daemon.model import WireFormat
 from daemon.providers.base import Credential, UpstreamRequest
@@ -33,7 +34,17 @@ PRESETS: Mapping[str, str] = {
     "siliconflow": "https://api.siliconflow.com/v1",
     # docs.siliconflow.cn/docs/userguide/quickstart
     "siliconflow-cn": "https://api.siliconflow.cn/v1",
+    # platform.openai.com/docs/api-reference: OpenAI's own Chat Completions (codex-api-key
+    # entries reach its Responses API instead)
+    "openai": "https://api.openai.com/v1",
 }
+
+
+def default_max_tokens_field(base_url: str) -> str | None:
+    """OpenAI's own API wants ``max_completion_tokens``: its reasoning models (o-series, gpt-5)
+    refuse ``max_tokens``, which the other formats' limits translate to. Elsewhere: as sent."""
+    host = urlsplit(base_url).hostname or ""
+    return "max_completion_tokens" if host == "api.openai.com" else None
 
 
 def preset_base_url(name: str) -> str | None:
@@ -62,7 +73,7 @@ class OpenAICompatibleProvider:
             method="POST",
             url=f"{credential.base_url}/chat/completions",
             headers=finish_headers(headers, credential, client_headers),
-            body=body_with_model(body, model, stream),
+            body=body_with_model(_token_limit_in(body, credential.max_tokens_field), model, stream),
             stream=stream,
         )
 
@@ -75,3 +86,18 @@ class OpenAICompatibleProvider:
         client_headers: Mapping[str, str],
     ) -> UpstreamRequest | None:
         return None  # Chat Completions has no token-count endpoint
+
+
+_TOKEN_LIMIT_FIELDS = ("max_tokens", "max_completion_tokens")
+
+
+def _token_limit_in(body: dict[str, Any], field: str | None) -> dict[str, Any]:
+    """`body` with its output-token limit moved to `field` (a copy when it moves)."""
+    if field is None or field in body:
+        return body
+    other = _TOKEN_LIMIT_FIELDS[1 - _TOKEN_LIMIT_FIELDS.index(field)]
+    if other not in body:
+        return body
+    moved = {k: v for k, v in body.items() if k != other}
+    moved[field] = body[other]
+    return moved

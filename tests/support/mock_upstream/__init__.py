@@ -31,6 +31,8 @@ The model name scripts the answer (substrings, case-insensitive, combinable):
 - `error-<status>`: that status with the format's error body; 429 adds reset hints.
 - `events-<n>`: exactly n text delta events (text padded with "." to n characters if shorter).
 - `midstream-error`: a few events, then the format's in-stream error event.
+- `no-max-tokens`: chat only, as OpenAI's reasoning models: a body with `max_tokens` gets their
+  400 `unsupported_parameter` naming `max_completion_tokens`.
 
 Per credential, whatever the model name says: `mock.script_key(api_key, status=429, headers=...,
 body=None, times=None, mode=..., retry_after=None, delay=0)` makes the requests carrying that

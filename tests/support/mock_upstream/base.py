@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from .script import Conversation, Options, Reply
+from .script import Conversation, Options, Reply, Script
 
 JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
 SSE_HEADERS: Mapping[str, str] = {
@@ -59,6 +59,10 @@ class WireFormat(ABC):
 
     def options(self, request: web.Request, body: dict[str, Any]) -> Options:
         return Options()
+
+    def refusal(self, body: dict[str, Any], script: Script) -> Failure | None:
+        """The API's own refusal of a body the scripted model does not accept; None: accepted."""
+        return None
 
     @abstractmethod
     def conversation(self, body: dict[str, Any]) -> Conversation: ...

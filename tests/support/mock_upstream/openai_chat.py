@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from .base import Failure, WireFormat, bearer
-from .script import ID, Conversation, Options, Reply, dumps, text_of
+from .script import ID, Conversation, Options, Reply, Script, dumps, text_of
 
 _ERRORS: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", None, "Invalid request (scripted by the mock)."),
@@ -82,6 +82,21 @@ class OpenAIChat(WireFormat):
 
     def error(self, status: int, message: str | None, retry_after: int) -> Failure:
         return openai_error(status, message, retry_after)
+
+    def refusal(self, body: dict[str, Any], script: Script) -> Failure | None:
+        if not (script.no_max_tokens and "max_tokens" in body):
+            return None
+        message = (
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead."
+        )
+        error = {
+            "message": message,
+            "type": "invalid_request_error",
+            "param": "max_tokens",
+            "code": "unsupported_parameter",
+        }
+        return Failure(400, dumps({"error": error}), {"Content-Type": "application/json"})
 
     def options(self, request: web.Request, body: dict[str, Any]) -> Options:
         stream_options = body.get("stream_options")

@@ -39,6 +39,7 @@ class Script:
     slow_first_byte_ms: int = 0
     error_status: int = 0
     events: int = 0
+    no_max_tokens: bool = False
 
 
 @lru_cache(maxsize=4096)
@@ -59,6 +60,7 @@ def parse_script(model: str) -> Script:
         slow_first_byte_ms=int(slow.group(1)) if slow else 0,
         error_status=int(error.group(1)) if error else 0,
         events=int(events.group(1)) if events else 0,
+        no_max_tokens="no-max-tokens" in name,
     )
 
 

@@ -228,6 +228,9 @@ class MockUpstream(Recorder):
         if script.error_status:
             status = script.error_status
             return self._failure(record, fmt.error(status, None, self.config.retry_after_seconds))
+        refusal = fmt.refusal(body, script)
+        if refusal is not None:
+            return self._failure(record, refusal)
         for signature, thinking in fmt.echoes(body):
             issued = self.issued_signatures.get(signature)
             matched = issued is not None and (thinking is None or thinking == issued)

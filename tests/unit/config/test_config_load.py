@@ -275,6 +275,17 @@ def test_openai_compat_legacy_api_keys_list(tmp_path: Path) -> None:
     assert s.openai_compatibility[0].api_key_entries == (ApiKeyEntry("a"), ApiKeyEntry("b"))
 
 
+def test_openai_compat_max_tokens_field(tmp_path: Path) -> None:
+    text = "[[openai-compatibility]]\nname = 'p'\nbase-url = 'http://h/v1'\n"
+    default = load_config(write(tmp_path, "a.toml", text), {}).settings
+    assert default.openai_compatibility[0].max_tokens_field is None  # automatic
+    chosen = text + "max-tokens-field = 'max_completion_tokens'\n"
+    s = load_config(write(tmp_path, "b.toml", chosen), {}).settings
+    assert s.openai_compatibility[0].max_tokens_field == "max_completion_tokens"
+    with pytest.raises(ConfigError, match=r"max-tokens-field.*max_completion_tokens.*'tokens'"):
+        load_config(write(tmp_path, "c.toml", text + "max-tokens-field = 'tokens'\n"), {})
+
+
 def test_durations(tmp_path: Path) -> None:
     for raw, seconds in [('"30s"', 30.0), ('"5m"', 300.0), ('"1h"', 3600.0), ("90", 90.0)]:
         text = f"[routing]\nsession-affinity-ttl = {raw}\n"

@@ -174,6 +174,18 @@ def test_chat_errors(mock: MockUpstream, oai: openai.OpenAI) -> None:
     assert "gpt-mock" in [m.id for m in oai.models.list()]
 
 
+def test_a_reasoning_model_refuses_max_tokens_as_openai_does(oai: openai.OpenAI) -> None:
+    messages: Any = [{"role": "user", "content": "x"}]
+    with pytest.raises(openai.BadRequestError) as refused:
+        oai.chat.completions.create(model="o-no-max-tokens", messages=messages, max_tokens=9)
+    assert refused.value.code == "unsupported_parameter"
+    assert "max_completion_tokens" in refused.value.message
+    answer = oai.chat.completions.create(
+        model="o-no-max-tokens", messages=messages, max_completion_tokens=9
+    )
+    assert answer.choices[0].message.content == "echo: x"
+
+
 # ---- OpenAI Responses -----------------------------------------------------------------------
 
 

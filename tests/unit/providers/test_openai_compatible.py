@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from daemon.model import WireFormat
 from daemon.providers.base import Credential
 from daemon.providers.openai_compatible import (
     PRESETS,
     OpenAICompatibleProvider,
+    default_max_tokens_field,
     preset_base_url,
 )
 
@@ -81,6 +83,7 @@ def test_presets_cover_the_known_services() -> None:
         "fireworks": "https://api.fireworks.ai/inference/v1",
         "novita": "https://api.novita.ai/v3/openai",
         "siliconflow": "https://api.siliconflow.com/v1",
+        "openai": "https://api.openai.com/v1",
     }
     for name, url in expected.items():
         assert PRESETS[name] == url
@@ -93,3 +96,37 @@ def test_preset_lookup_ignores_case_and_spacing() -> None:
     assert preset_base_url(" Groq ") == "https://api.groq.com/openai/v1"
     assert preset_base_url("SiliconFlow_CN") == "https://api.siliconflow.cn/v1"
     assert preset_base_url("my-own-llm") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "body", "sent"),
+    [
+        ("max_completion_tokens", {"max_tokens": 64}, {"max_completion_tokens": 64}),
+        ("max_tokens", {"max_completion_tokens": 64}, {"max_tokens": 64}),
+        ("max_completion_tokens", {"max_completion_tokens": 8}, {"max_completion_tokens": 8}),
+        # Both present: the client chose; nothing moves.
+        ("max_completion_tokens", {"max_tokens": 1, "max_completion_tokens": 2}, None),
+        (None, {"max_tokens": 64}, {"max_tokens": 64}),
+        ("max_completion_tokens", {}, {}),
+    ],
+)
+def test_the_token_limit_travels_in_the_configured_field(
+    field: str | None, body: dict[str, int], sent: dict[str, int] | None
+) -> None:
+    request = PROVIDER.build_request(
+        _credential(max_tokens_field=field),
+        "m",
+        {"messages": [], **body},
+        stream=False,
+        client_headers={},
+    )
+    out = orjson.loads(request.body)
+    limits = {k: v for k, v in out.items() if k in ("max_tokens", "max_completion_tokens")}
+    assert limits == (body if sent is None else sent)
+
+
+def test_openais_own_api_gets_max_completion_tokens_by_default() -> None:
+    assert default_max_tokens_field("https://api.openai.com/v1") == "max_completion_tokens"
+    assert default_max_tokens_field(PRESETS["openai"]) == "max_completion_tokens"
+    assert default_max_tokens_field("https://openrouter.ai/api/v1") is None
+    assert default_max_tokens_field("http://127.0.0.1:8000/v1") is None

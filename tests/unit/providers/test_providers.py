@@ -133,6 +133,21 @@ def test_explicit_base_url_beats_the_preset() -> None:
     assert credential.base_url == "http://localhost:9000/v1"
 
 
+def test_the_token_limit_field_is_configured_or_follows_the_service() -> None:
+    def field(**entry: object) -> str | None:
+        compat = OpenAICompatEntry(api_key_entries=(ApiKeyEntry(api_key="k"),), **entry)  # type: ignore[arg-type]
+        (credential,) = credentials_from_settings(Settings(openai_compatibility=(compat,)))
+        return credential.max_tokens_field
+
+    assert field(name="openai") == "max_completion_tokens"  # the preset: OpenAI's own API
+    assert field(name="o", base_url="https://api.openai.com/v1") == "max_completion_tokens"
+    assert field(name="deepseek") is None  # as the body has it
+    assert field(name="vllm", base_url="http://127.0.0.1:8000/v1") is None
+    assert field(name="openai", max_tokens_field="max_tokens") == "max_tokens"
+    chosen = field(name="v", base_url="http://h/v1", max_tokens_field="max_completion_tokens")
+    assert chosen == "max_completion_tokens"
+
+
 def test_keyless_compat_entry_gives_one_keyless_credential() -> None:
     settings = Settings(
         openai_compatibility=(
