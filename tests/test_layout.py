@@ -51,6 +51,21 @@ def test_the_cli_does_not_import_the_data_plane() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_the_cli_imports_httpx_only_to_talk() -> None:
+    """Shell completion runs the CLI on every TAB: httpx (a third of its start-up) waits until
+    a command makes a client."""
+    probe = (
+        "import sys\n"
+        "from cliproxyctl.app import app\n"
+        "assert 'httpx' not in sys.modules\n"
+        "from pathlib import Path\n"
+        "from cliproxyctl.control import ControlClient\n"
+        "ControlClient(Path('/nonexistent')).__exit__()\n"
+        "assert 'httpx' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=60)
+
+
 def test_the_embedding_api_is_small_and_lazy() -> None:
     probe = (
         "import sys, daemon\n"

@@ -11,10 +11,11 @@ import socket
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import httpx
+if TYPE_CHECKING:
+    import httpx  # imported where used: the CLI's start-up should not pay for it
 
 from cliproxyctl.control import ControlClient
 from cliproxyctl.errors import CliError
@@ -43,6 +44,8 @@ class HttpProber:
                 socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
             except (socket.gaierror, UnicodeError) as error:
                 return ProbeResult(False, f"cannot resolve {host}: {error}", resolvable=False)
+        import httpx
+
         try:
             with httpx.Client(timeout=timeout, proxy=proxy, trust_env=False) as client:
                 response = client.head(url)
