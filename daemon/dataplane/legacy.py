@@ -78,6 +78,9 @@ class LegacySend:
         body: bytes = message.get("body", b"")
         more = bool(message.get("more_body", False))
         if self._start is None:  # streaming
+            if more and body.startswith(b":") and self._parser.at_boundary:
+                await self._send(message)  # the proxy's keep-alive comment, for this client too
+                return
             out = b"".join(self._rewrite_event(e.data) for e in self._parser.feed(body))
             if not more:
                 out += b"".join(self._rewrite_event(e.data) for e in self._parser.close())

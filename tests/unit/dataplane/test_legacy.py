@@ -239,3 +239,21 @@ async def test_an_in_stream_error_event_passes_unchanged() -> None:
     events = parser.feed(out.body) + parser.close()
     assert orjson.loads(events[1].data) == orjson.loads(error)
     assert events[2].data == "[DONE]"
+
+
+@pytest.mark.anyio
+async def test_keep_alive_comments_reach_a_legacy_stream() -> None:
+    out = Recorder()
+    send = LegacySend(out, stream=True)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
+    assert out.body == b": keep-alive\n\n"
+    first = chat_chunk(content="Hel")
+    await send({"type": "http.response.body", "body": first[:11], "more_body": True})
+    # Mid-event, a chunk that happens to start with ":" is event text, not a comment.
+    await send({"type": "http.response.body", "body": first[11:], "more_body": True})
+    await send({"type": "http.response.body", "body": encode_event("[DONE]")})
+    parser = SSEParser()
+    events = parser.feed(out.body) + parser.close()
+    assert [e.data for e in events][-1] == "[DONE]"
+    assert orjson.loads(events[0].data)["choices"][0]["text"] == "Hel"
