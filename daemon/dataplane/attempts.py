@@ -32,6 +32,7 @@ from daemon.routing.router import Blocked, Choice, Router
 
 ERROR_BODY_LIMIT = 1024 * 1024
 MIN_WAIT = 0.05
+PROBE_POLL = 0.5  # the longest pause between two looks at a target another request probes
 
 
 @dataclass(slots=True)
@@ -92,7 +93,8 @@ class AttemptLoop:
             # primary's candidates are all out, however many tries that took.
             tried: set[int] = set()
             credentials: set[str] = set()
-            attempts = waits = 0
+            attempts = waits = polls = 0
+            probe_wait_over: float | None = None
             while attempts < budget.attempts:
                 choice = self.router.choose(resolution, tried, session)
                 if isinstance(choice, Blocked):
@@ -101,9 +103,20 @@ class AttemptLoop:
                         if choice.next_try is None:
                             break
                         tried = set()
+                    now = clock.time()
+                    if choice.probing:
+                        # Another request probes a cooled target: its success frees the
+                        # target at once, so look again soon, for up to max-retry-interval.
+                        if probe_wait_over is None:
+                            probe_wait_over = now + budget.max_wait
+                        if now < probe_wait_over:
+                            pause = min(MIN_WAIT * 2**polls, PROBE_POLL, probe_wait_over - now)
+                            await asyncio.sleep(pause)  # a leaving client cancels this sleep
+                            polls += 1
+                            continue
                     if soonest is None or choice.next_try < soonest[0]:
                         soonest = (choice.next_try, choice.reason, resolution)
-                    wait = choice.next_try - clock.time()
+                    wait = choice.next_try - now
                     if wait > budget.max_wait or waits >= budget.attempts:
                         break
                     # Never a busy loop: a probe held elsewhere may keep next_try in the past,

@@ -43,6 +43,7 @@ class Availability:
     `probe`: this caller holds the one half-open probe and must record its outcome (or call
     `cancel_probe`). `until`: when the cooldown ends (past for a probe after expiry).
     `next_try`: when this key may next be usable, at a probe or at the end (unavailable only).
+    `probing`: unavailable only while another caller's probe runs, whose success frees it.
     """
 
     available: bool
@@ -50,6 +51,7 @@ class Availability:
     until: float | None
     reason: str | None
     next_try: float | None = None
+    probing: bool = False
 
 
 _FREE = Availability(available=True, probe=False, until=None, reason=None)
@@ -139,6 +141,7 @@ class CooldownBook:
                 until=worst.until,
                 reason=worst.reason,
                 next_try=max(self._next_try(entry, now) for entry in blocked),
+                probing=all(self._probing(entry, now) for entry in blocked),
             )
         if claim:
             for entry in entries:

@@ -38,10 +38,13 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Blocked:
-    """Nobody can serve now; `next_try` is when the soonest candidate may (None: never)."""
+    """Nobody can serve now; `next_try` is when the soonest candidate may (None: never).
+    `probing`: a candidate is held only by another request's probe, which may free it any
+    moment (worth looking again soon rather than waiting for `next_try`)."""
 
     next_try: float | None
     reason: str | None
+    probing: bool = False
 
 
 def cooldown_policy(settings: Settings, disabled_credentials: frozenset[str]) -> CooldownPolicy:
@@ -127,6 +130,7 @@ class Router:
         available: dict[int, Availability] = {}
         soonest: float | None = None
         reason: str | None = None
+        probing = False
         for index, target in enumerate(resolution.targets):
             if index in tried:
                 continue
@@ -135,9 +139,11 @@ class Router:
             )
             if state.available:
                 available[index] = state
-            elif state.next_try is not None and (soonest is None or state.next_try < soonest):
+                continue
+            probing = probing or state.probing
+            if state.next_try is not None and (soonest is None or state.next_try < soonest):
                 soonest, reason = state.next_try, state.reason
-        return available, Blocked(next_try=soonest, reason=reason)
+        return available, Blocked(next_try=soonest, reason=reason, probing=probing)
 
     def _pick(self, resolution: Resolution, open_now: list[int], session: str | None) -> int:
         targets = resolution.targets

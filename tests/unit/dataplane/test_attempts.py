@@ -305,7 +305,7 @@ async def test_a_cooldown_beyond_max_retry_interval_gives_429_model_cooldown() -
 
 
 @pytest.mark.anyio
-async def test_a_request_meeting_a_probe_held_elsewhere_does_not_hang() -> None:
+async def test_a_request_meeting_a_probe_held_elsewhere_is_served_when_it_succeeds() -> None:
     h = harness(credential(0))
     h.pool.answer(cred_id(0), Outcome(429, {"retry-after": "0"}, anthropic_error(429, "x")))
     h.pool.answer(cred_id(0), Outcome(delay=0.3))  # the probe: slow, then fine
@@ -314,12 +314,50 @@ async def test_a_request_meeting_a_probe_held_elsewhere_does_not_hang() -> None:
     probe = asyncio.ensure_future(h.open(attempts=1))  # takes the probe
     await asyncio.sleep(0.05)
     started = time.monotonic()
-    with pytest.raises(ModelCooldown):  # the only credential is being probed
-        await h.open(attempts=1, max_wait=2.0)
-    assert time.monotonic() - started < 0.5
+    waiter = await h.open(attempts=1, max_wait=2.0)  # the only credential is being probed
+    waited = time.monotonic() - started
+    assert waiter.response.status == 200 and not waiter.choice.probe
+    assert 0.2 < waited < 1.0  # the probe's outcome, not max_wait and not "in 60 s"
     assert (await probe).choice.probe
+    assert h.pool.calls == [cred_id(0)] * 3
+
+
+@pytest.mark.anyio
+async def test_a_failed_probe_ends_the_wait_of_the_requests_behind_it() -> None:
+    h = harness(credential(0))
+    h.pool.answer(cred_id(0), Outcome(429, {"retry-after": "0"}, anthropic_error(429, "x")))
+    h.pool.answer(cred_id(0), replace(RATE_LIMITED, delay=0.3))  # the probe: cools it 30 s
+    with pytest.raises(UpstreamFailed):
+        await h.open(attempts=1)
+    probe = asyncio.ensure_future(h.open(attempts=1))
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(ModelCooldown) as cooled:
+        await h.open(attempts=1, max_wait=5.0)
+    assert time.monotonic() - started < 1.0  # told as soon as the probe failed
+    assert cooled.value.retry_after is not None
+    assert 25 <= cooled.value.retry_after <= 30  # the new cooldown, not the probe's timeout
+    with pytest.raises(UpstreamFailed):
+        await probe
     assert h.pool.calls == [cred_id(0)] * 2
-    assert (await h.open(attempts=1)).response.status == 200  # the probe's success freed it
+
+
+@pytest.mark.anyio
+async def test_a_probe_outlasting_max_retry_interval_does_not_hold_the_requests_behind_it() -> None:
+    h = harness(credential(0))
+    h.pool.answer(cred_id(0), Outcome(429, {"retry-after": "0"}, anthropic_error(429, "x")))
+    h.pool.answer(cred_id(0), Outcome(delay=2.0))
+    with pytest.raises(UpstreamFailed):
+        await h.open(attempts=1)
+    probe = asyncio.ensure_future(h.open(attempts=1))
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(ModelCooldown):
+        await h.open(attempts=1, max_wait=0.4)
+    assert 0.35 < time.monotonic() - started < 1.2
+    probe.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await probe
 
 
 # ---------------------------------------------------------------------------- fallback

@@ -219,6 +219,19 @@ def test_after_expiry_exactly_one_caller_probes(book: CooldownBook, clock: FakeC
     assert [(s.available, s.probe) for s in states] == [(True, True)] + [(False, False)] * 4
     assert states[0].until == until
     assert states[1].next_try == clock.time() + 60  # when the probe times out
+    assert states[1].probing  # ...unless the probe's outcome frees it first
+    assert not book.availability(CRED, "other").probing  # not held by anything
+
+
+def test_only_a_probe_can_make_a_key_probing(book: CooldownBook, clock: FakeClock) -> None:
+    book.record_failure(CRED, "m", failure(FailureKind.TRANSIENT))
+    assert not book.availability(CRED, "m").probing  # cooling, nobody probes
+    clock.advance(60)
+    assert book.availability(CRED, "m").probe
+    assert book.availability(CRED, "m").probing
+    # A long credential-wide cooldown on top: the model's probe alone cannot free the key.
+    book.record_failure(CRED, "m", failure(FailureKind.AUTH))
+    assert not book.availability(CRED, "m").probing
 
 
 def test_a_successful_probe_opens_the_credential(book: CooldownBook, clock: FakeClock) -> None:

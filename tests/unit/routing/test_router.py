@@ -65,7 +65,9 @@ def test_a_rate_limited_target_is_skipped_until_its_reset_then_probed_once() -> 
     clock.advance(31)
     probes = [c for c in (pick(r, res, tried={1}) for _ in range(1)) if c.probe]
     assert len(probes) == 1  # the first caller after the reset holds the probe...
-    assert isinstance(r.choose(res, {1}), Blocked)  # ...and nobody else gets target 0 meanwhile
+    held = r.choose(res, {1})
+    assert isinstance(held, Blocked)  # ...and nobody else gets target 0 meanwhile,
+    assert held.probing  # though the probe's outcome may free it any moment
     r.succeeded(probes[0], clock.time(), 12.0)
     assert not pick(r, res, tried={1}).probe  # success cleared the state at once
 
@@ -81,6 +83,7 @@ def test_everything_cooling_says_when_the_soonest_recovers() -> None:
     blocked = r.choose(res, set())
     assert isinstance(blocked, Blocked)
     assert blocked.next_try == clock.time() + 10
+    assert not blocked.probing
 
 
 def test_a_lower_priority_tier_is_used_only_when_the_higher_one_is_unavailable() -> None:
