@@ -7,6 +7,7 @@ inbound API routes to `routes`; everything here stays on the hot path, so it sta
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -15,11 +16,19 @@ from starlette.routing import BaseRoute, Router
 
 from daemon.asgi import Message, Receive, Scope, Send, header_dict, read_body, send_error, send_json
 from daemon.config import EXAMPLE_API_KEYS, Settings
-from daemon.errors import AuthenticationFailed, NotFound, PermissionDenied, ProxyError
+from daemon.errors import (
+    AuthenticationFailed,
+    InternalError,
+    NotFound,
+    PermissionDenied,
+    ProxyError,
+)
 from daemon.inbound import detect_format, key_is_valid, presented_keys
 from daemon.runtime import DaemonState
 
 HEALTH_PATHS = ("/healthz", "/health/liveness", "/health/readiness")
+
+log = logging.getLogger("cliproxy.dataplane")
 
 
 class MethodNotAllowed(ProxyError):
@@ -58,11 +67,12 @@ class ProxyApp:
         counters.total += 1
         counters.in_flight += 1
         status = 500
+        started = False
 
         async def send_counted(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
             await send(message)
 
         try:
@@ -82,6 +92,18 @@ class ProxyApp:
             if isinstance(error, AuthenticationFailed):
                 counters.unauthorized += 1
             await send_error(send_counted, wire_format, error)
+        except Exception as error:
+            # A bug of ours: logged with its traceback (through the masking log filters), and
+            # answered in the caller's shape when nothing was sent yet.
+            log.exception("unexpected failure serving %s %s", scope["method"], path)
+            if started:
+                raise
+            kind = type(error).__name__
+            await send_error(
+                send_counted,
+                wire_format,
+                InternalError(f"cliproxy failed on this request ({kind}); the daemon log has more"),
+            )
         finally:
             counters.in_flight -= 1
             counters.finished(status)

@@ -112,6 +112,10 @@ class ModelCooldown(RateLimited):
         self.reset_at = reset_at
 
 
+class InternalError(ProxyError):
+    """A failure of the proxy's own (a bug): the client still gets an answer in its shape."""
+
+
 class UpstreamFailed(ProxyError):
     """An upstream error passed on with the upstream's status."""
 

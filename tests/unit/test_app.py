@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from daemon.app import HEALTH_PATHS, ProxyApp, build_app
-from daemon.asgi import Message
+from daemon.asgi import Message, Receive, Scope, Send
 from daemon.config import EXAMPLE_API_KEYS, Settings
 from daemon.errors import RateLimited
 from daemon.model import WireFormat
@@ -342,13 +342,39 @@ async def test_a_proxy_error_from_a_route_is_rendered_with_retry_after(
 
 
 @pytest.mark.anyio
-async def test_an_unexpected_error_still_settles_the_counters(state: DaemonState) -> None:
+async def test_an_unexpected_error_is_a_500_in_the_callers_shape_and_logged(
+    state: DaemonState, caplog: pytest.LogCaptureFixture
+) -> None:
     async with client_for(routed_app(state)) as client:
-        with pytest.raises(RuntimeError, match="a bug in a route"):
-            await client.post("/v1/responses", headers=AUTH)
+        response = await client.post("/v1/responses", headers=AUTH)
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["type"] == "server_error"
+    assert "RuntimeError" in error["message"] and "daemon log" in error["message"]
+    assert "a bug in a route" not in response.text  # the details stay in the log
+    logged = [r for r in caplog.records if r.name == "cliproxy.dataplane"]
+    assert logged and logged[0].exc_info is not None
+    assert "POST /v1/responses" in logged[0].getMessage()
     assert state.counters.total == 1
     assert state.counters.in_flight == 0
     assert state.counters.by_status == {"5xx": 1}
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_error_after_the_answer_began_ends_the_connection(
+    state: DaemonState,
+) -> None:
+    class Half:  # a raw ASGI endpoint, as the data plane's routes are
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            raise RuntimeError("broke mid-answer")
+
+    app = ProxyApp(state, routes=[Route("/v1/messages", Half(), methods=["POST"])])
+    async with client_for(app) as client:
+        with pytest.raises(RuntimeError, match="broke mid-answer"):  # no second start
+            await client.post("/v1/messages", headers=AUTH)
+    assert state.counters.in_flight == 0
+    assert state.counters.by_status == {"2xx": 1}
 
 
 @pytest.mark.anyio

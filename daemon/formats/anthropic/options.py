@@ -62,7 +62,7 @@ def decode_tool_choice(choice: Any, req: Request) -> None:
         return
     choice = req_dict(choice, "tool_choice")
     ctype = choice.get("type")
-    if ctype not in _CHOICE_OF_TYPE:
+    if not isinstance(ctype, str) or ctype not in _CHOICE_OF_TYPE:
         raise InvalidRequest(
             "tool_choice.type must be auto, any, tool or none", param="tool_choice"
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from daemon.formats.openai_chat._common import (
     NOTE,
@@ -67,9 +67,10 @@ def decode_messages(value: Any) -> list[Message]:
 def decode_message(value: Any, i: int) -> Message:
     field = f"messages[{i}]"
     raw = want_dict(value, field)
-    role = raw.get("role")
-    if role not in _ROLES:
+    raw_role = raw.get("role")
+    if not isinstance(raw_role, str) or raw_role not in _ROLES:
         raise bad(f"{field}.role", "must be one of system, developer, user, assistant, tool")
+    role = cast(Role, raw_role)
     known = _KNOWN_KEYS[role]
     notes: dict[str, Any] = {}
     nulls = [k for k in _NULLABLE if k in known and k in raw and raw[k] is None]

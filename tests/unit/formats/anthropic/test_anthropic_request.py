@@ -195,6 +195,7 @@ def test_mixed_user_turn_splits_into_tool_then_user() -> None:
         ({"model": "m", "max_tokens": 1, "messages": [], "temperature": "hot"}, "temperature"),
         ({"model": "m", "max_tokens": 1, "messages": [], "thinking": {"type": "x"}}, None),
         ({"model": "m", "max_tokens": 1, "messages": [], "tool_choice": {"type": "x"}}, None),
+        ({"model": "m", "max_tokens": 1, "messages": [], "tool_choice": {"type": ["any"]}}, None),
         ({"model": "m", "max_tokens": 1, "messages": [], "system": 5}, "system"),
     ],
 )

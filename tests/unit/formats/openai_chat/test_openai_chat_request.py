@@ -329,6 +329,8 @@ def test_image_without_data_or_url_is_rejected() -> None:
         ({"model": "m", "messages": [], "tool_choice": "always"}, "tool_choice"),
         ({"model": "m", "messages": [], "stream": "yes"}, "stream"),
         ({"model": "m", "messages": [], "response_format": "json"}, "response_format"),
+        ({"model": "m", "messages": [{"role": ["user"]}]}, "messages[0].role"),
+        ({"model": "m", "messages": [{"role": {"x": 1}}]}, "messages[0].role"),
     ],
 )
 def test_bad_input_raises_invalid_request_naming_the_field(
