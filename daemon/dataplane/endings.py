@@ -46,6 +46,23 @@ def _dump(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _object(data: str) -> dict[str, Any]:
+    """An event's JSON object; {} for anything else (the upstream may send anything)."""
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 class AnthropicEnding:
     def __init__(self) -> None:
         self.seen = False
@@ -80,7 +97,7 @@ class AnthropicEnding:
             return encode_event(_dump({"type": "message_stop"}), "message_stop")
         out = b""
         if self._open is not None:
-            index = orjson.loads(self._open).get("index", 0)
+            index = _int(_object(self._open).get("index"), 0)
             stop = {"type": "content_block_stop", "index": index}
             out += encode_event(_dump(stop), "content_block_stop")
         return out + encode_event(_dump(encode_error(error)), "error")
@@ -191,13 +208,13 @@ class ResponsesEnding:
         if self._ended or self._first is None or self._last is None:
             return b""
         self._ended = True
-        self._sequence = int(orjson.loads(self._last).get("sequence_number", -1)) + 1
-        response = orjson.loads(self._first).get("response")
+        self._sequence = _int(_object(self._last).get("sequence_number"), -1) + 1
+        response = _object(self._first).get("response")
         response = dict(response) if isinstance(response, dict) else {}
         out = b""
         if not self._in_progress:
             out += self._event("response.in_progress", {"response": response})
-        output = [orjson.loads(data).get("item") for data in self._done]
+        output = [_object(data).get("item") for data in self._done]
         if self._open:
             closing, item = self._close_item(self._open)
             out += closing
@@ -213,9 +230,10 @@ class ResponsesEnding:
 
     def _close_item(self, events: list[SSEEvent]) -> tuple[bytes, dict[str, Any]]:
         """The events that finish the open item, and the item as done (status incomplete)."""
-        added = orjson.loads(events[0].data)
-        index = added.get("output_index", len(self._done))
-        item = dict(added.get("item") or {})
+        added = _object(events[0].data)
+        index = _int(added.get("output_index"), len(self._done))
+        item = added.get("item")
+        item = dict(item) if isinstance(item, dict) else {}
         item_id = item.get("id")
         kind = item.get("type")
         out = b""
@@ -225,21 +243,22 @@ class ResponsesEnding:
         arguments_done = False
         for event in events[1:]:
             name = event.event or ""
-            data = orjson.loads(event.data)
+            data = _object(event.data)
             if name in ("response.content_part.added", "response.reasoning_summary_part.added"):
                 key = "content_index" if "content" in name else "summary_index"
-                part = {"key": key, "index": data.get(key, 0), "text": "", "text_done": False}
+                part = {"key": key, "index": _int(data.get(key), 0), "text": "", "text_done": False}
             elif name in ("response.output_text.delta", "response.reasoning_summary_text.delta"):
                 if part is not None:
-                    part["text"] += data.get("delta", "")
+                    part["text"] += _str(data.get("delta"))
             elif name in ("response.output_text.done", "response.reasoning_summary_text.done"):
                 if part is not None:
                     part["text_done"] = True
             elif name in ("response.content_part.done", "response.reasoning_summary_part.done"):
-                parts.append(data.get("part") or {})
+                done = data.get("part")
+                parts.append(done if isinstance(done, dict) else {})
                 part = None
             elif name == "response.function_call_arguments.delta":
-                arguments.append(data.get("delta", ""))
+                arguments.append(_str(data.get("delta")))
             elif name == "response.function_call_arguments.done":
                 arguments_done = True
         where = {"item_id": item_id, "output_index": index}
@@ -263,7 +282,7 @@ class ResponsesEnding:
         elif kind == "reasoning":
             item["summary"] = parts
         elif kind == "function_call":
-            item["arguments"] = "".join(arguments) if arguments else item.get("arguments", "")
+            item["arguments"] = "".join(arguments) if arguments else _str(item.get("arguments"))
             if not arguments_done:
                 fields = {**where, "arguments": item["arguments"]}
                 out += self._event("response.function_call_arguments.done", fields)

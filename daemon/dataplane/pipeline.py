@@ -26,7 +26,7 @@ from daemon.dataplane.follow import FOLLOW
 from daemon.dataplane.relay import PassThrough, Translating, copy_stream
 from daemon.dataplane.upstream import UpstreamPool, UpstreamTimeout, UpstreamUnreachable
 from daemon.dataplane.watch import ClientWatch
-from daemon.errors import InvalidRequest
+from daemon.errors import InvalidRequest, UpstreamFailed
 from daemon.formats.base import Codec, codec_for
 from daemon.formats.policy import check_translatable
 from daemon.model import ApiError, Request, Usage, WireFormat
@@ -211,14 +211,23 @@ class Pipeline:
             raise UpstreamUnreachable(
                 "the upstream answered with something that is not JSON"
             ) from error
-        decoded = route.upstream_codec.decode_response(parsed)
-        self.record(call.model, decoded.usage)
+        try:
+            decoded = route.upstream_codec.decode_response(parsed)
+        except InvalidRequest as error:  # the codecs' word for a shape they cannot read
+            if not route.passthrough:
+                raise UpstreamFailed(
+                    ApiError("bad_gateway", f"malformed upstream answer: {error.message}", 502)
+                ) from None
+            decoded = None  # passed on as the upstream sent it; no usage to record
+        if decoded is not None:
+            self.record(call.model, decoded.usage)
         headers = {"content-type": "application/json", **headers}
         if route.passthrough:
             for old, new in model_renames(route.target.upstream_model, call.model):
                 raw = raw.replace(old, new)
             await send_bytes(send, 200, raw, headers)
             return
+        assert decoded is not None  # a translated answer that could not be read raised above
         decoded.model = call.model  # clients match answers to the name they asked for
         if decoded.created is None:
             decoded.created = int(self.state.clock.time())
