@@ -14,6 +14,7 @@ from cliproxyctl.commands import completion as completion_commands
 from cliproxyctl.commands import config as config_commands
 from cliproxyctl.commands import daemon as daemon_commands
 from cliproxyctl.commands import doctor as doctor_commands
+from cliproxyctl.commands import models as models_commands
 from cliproxyctl.commands import service as service_commands
 from cliproxyctl.commands import setup as setup_commands
 from cliproxyctl.context import make_context
@@ -44,6 +45,7 @@ def root(
 
 
 daemon_commands.register(app)
+models_commands.register(app)
 app.add_typer(config_commands.app, name="config", help="Show, locate and validate the config file.")
 app.add_typer(auth_commands.app, name="auth", help="Act on credentials: clear their cooldowns.")
 doctor_commands.register(app)

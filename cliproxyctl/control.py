@@ -59,6 +59,10 @@ class ControlClient:
         result: dict[str, Any] = self._request("GET", "/status").json()
         return result
 
+    def models(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("GET", "/models").json()["models"]
+        return result
+
     def reload(self) -> dict[str, Any]:
         result: dict[str, Any] = self._request("POST", "/reload").json()
         return result

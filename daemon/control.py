@@ -1,6 +1,7 @@
 """The control plane: a Starlette app served on the private Unix socket.
 
 GET  /status              version, pid, uptime, listen address, config, reload, counters
+GET  /models              the models served, each with its credentials and upstream ids
 POST /reload              re-read the config file now
 POST /shutdown            drain and exit
 GET  /logs?lines=N        recent log lines; &follow=1 streams new ones as they come
@@ -30,12 +31,16 @@ class ControlHooks:
     shutdown: Callable[[], None]
     stopping: asyncio.Event
     providers: Callable[[], list[dict[str, Any]]] = list
+    models: Callable[[], list[dict[str, Any]]] = list
     reset_quota: Callable[[str | None], int] = lambda _credential: 0
 
 
 def build_control_app(state: DaemonState, hooks: ControlHooks) -> Starlette:
     async def status(request: Request) -> Response:
         return JSONResponse({**state.status(), "providers": hooks.providers()})
+
+    async def models(request: Request) -> Response:
+        return JSONResponse({"models": hooks.models()})
 
     async def reset_quota(request: Request) -> Response:
         body = await request.body()
@@ -90,6 +95,7 @@ def build_control_app(state: DaemonState, hooks: ControlHooks) -> Starlette:
     return Starlette(
         routes=[
             Route("/status", status, methods=["GET"]),
+            Route("/models", models, methods=["GET"]),
             Route("/reload", reload, methods=["POST"]),
             Route("/shutdown", shutdown, methods=["POST"]),
             Route("/reset-quota", reset_quota, methods=["POST"]),

@@ -262,6 +262,7 @@ class Daemon:
             shutdown=self.request_shutdown,
             stopping=self.stopping,
             providers=plane.metrics,
+            models=plane.served_models,
             reset_quota=plane.reset_quota,
         )
         control = _Server(

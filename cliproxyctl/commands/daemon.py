@@ -210,6 +210,16 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
             + ", ".join(f"{k} {v}" for k, v in requests["by_status"].items()),
         ),
     ]
+    usage = info.get("usage")
+    if usage:
+        rows.append(
+            (
+                "tokens",
+                f"{usage['input_tokens']:,} in ({usage['cached_tokens']:,} cached), "
+                f"{usage['output_tokens']:,} out ({usage['reasoning_tokens']:,} reasoning) "
+                f"over {usage['requests']:,} answers",
+            )
+        )
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)

@@ -11,6 +11,7 @@ from typing import Any
 from daemon.config import Settings
 from daemon.dataplane.pipeline import Pipeline
 from daemon.dataplane.upstream import UpstreamPool
+from daemon.errors import ModelNotFound
 from daemon.providers import credentials_from_settings
 from daemon.providers.base import Credential
 from daemon.routing.metrics import provider_metrics
@@ -52,6 +53,26 @@ class DataPlane:
     def metrics(self) -> list[dict[str, Any]]:
         """Per provider and credential: health, latency, in-flight and cooldowns."""
         return provider_metrics(self.router, self.credentials)
+
+    def served_models(self) -> list[dict[str, Any]]:
+        """What `GET /v1/models` lists, each id with the credentials and upstream ids behind it
+        (in the order the router considers them)."""
+        rows: list[dict[str, Any]] = []
+        for info in self.registry.models():
+            try:
+                targets = self.registry.resolve(info.id).targets
+            except ModelNotFound:
+                targets = ()
+            rows.append(
+                {
+                    "id": info.id,
+                    "owned_by": info.owned_by,
+                    "family": info.family,
+                    "credentials": list(dict.fromkeys(t.credential.id for t in targets)),
+                    "upstream": list(dict.fromkeys(t.upstream_model for t in targets)),
+                }
+            )
+        return rows
 
     def reset_quota(self, credential: str | None = None) -> int:
         """Clear cooldowns (of one credential, or all); how many entries went."""

@@ -4,6 +4,7 @@ disconnects, token counting, legacy completions, model lists, refusals and usage
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -494,3 +495,9 @@ def test_usage_of_every_request_shows_in_the_control_status(daemon: Daemon) -> N
     assert row["reasoning_tokens"] > 0
     assert usage["requests"] >= row["requests"]
     assert daemon.status()["requests"]["by_status"].get("2xx", 0) >= 5
+    shown = daemon.box.cli("status")
+    assert shown.returncode == 0, shown.stderr
+    tokens = next(line for line in shown.stdout.splitlines() if line.startswith("tokens"))
+    counted = re.match(r"tokens\s+([\d,]+) in \(([\d,]+) cached\), ([\d,]+) out", tokens)
+    assert counted is not None, tokens
+    assert all(int(n.replace(",", "")) > 0 for n in counted.groups())

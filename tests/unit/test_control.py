@@ -57,7 +57,12 @@ class FakeServer:
         self.shutdowns += 1
 
     def hooks(self) -> ControlHooks:
-        return ControlHooks(reload=self.reload, shutdown=self.shutdown, stopping=self.stopping)
+        return ControlHooks(
+            reload=self.reload,
+            shutdown=self.shutdown,
+            stopping=self.stopping,
+            models=lambda: [{"id": "sonnet", "owned_by": "claude", "credentials": ["c[0]"]}],
+        )
 
 
 @dataclass
@@ -97,6 +102,15 @@ async def test_status(harness: Harness) -> None:
     assert body["listen"] == "http://x:1"
     assert body["requests"]["total"] == 3
     assert body["requests"]["by_status"] == {"2xx": 1}
+
+
+@pytest.mark.anyio
+async def test_models_lists_what_the_hook_gives(harness: Harness) -> None:
+    response = await harness.client.get("/models")
+    assert response.status_code == 200
+    assert response.json() == {
+        "models": [{"id": "sonnet", "owned_by": "claude", "credentials": ["c[0]"]}]
+    }
 
 
 @pytest.mark.anyio

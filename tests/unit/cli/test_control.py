@@ -36,6 +36,9 @@ def control_app(calls: Calls) -> Starlette:
     async def status(request: Request) -> Response:
         return JSONResponse({"pid": 4242, "listen": "http://127.0.0.1:1"})
 
+    async def models(request: Request) -> Response:
+        return JSONResponse({"models": [{"id": "m1"}, {"id": "m2"}]})
+
     async def reload(request: Request) -> Response:
         calls.reloads += 1
         return JSONResponse({"ok": False, "at": 1.0, "message": "refused"}, status_code=422)
@@ -66,6 +69,7 @@ def control_app(calls: Calls) -> Starlette:
     return Starlette(
         routes=[
             Route("/status", status, methods=["GET"]),
+            Route("/models", models, methods=["GET"]),
             Route("/reload", reload, methods=["POST"]),
             Route("/shutdown", shutdown, methods=["POST"]),
             Route("/logs", logs, methods=["GET"]),
@@ -120,6 +124,11 @@ def test_status_and_is_running(served: Served) -> None:
     with ControlClient(served.socket) as control:
         assert control.is_running() is True
         assert control.status() == {"pid": 4242, "listen": "http://127.0.0.1:1"}
+
+
+def test_models_unwraps_the_list(served: Served) -> None:
+    with ControlClient(served.socket) as control:
+        assert control.models() == [{"id": "m1"}, {"id": "m2"}]
 
 
 def test_reload_returns_the_body_even_on_422(served: Served) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from daemon.app import ProxyApp
-from daemon.config import OpenAICompatEntry, ProviderKeyEntry, UpstreamTimeouts
+from daemon.config import ModelEntry, OpenAICompatEntry, ProviderKeyEntry, UpstreamTimeouts
 from daemon.dataplane.plane import DataPlane
 from daemon.dataplane.routes import build_routes
 from daemon.errors import ModelNotFound
@@ -85,6 +85,31 @@ async def test_apply_swaps_registry_payload_and_timeouts(
     assert response.status_code == 200, response.text
     seen = mock.wait_for(lambda r: r.model == "claude-plain")
     assert seen.body["temperature"] == 0.25  # the new payload rule
+
+
+@pytest.mark.anyio
+async def test_served_models_name_the_credentials_and_upstream_ids_behind_each(
+    plane: DataPlane, mock: MockUpstream
+) -> None:
+    settings = plane.state.settings
+    aliased = ProviderKeyEntry(
+        api_key=DEFAULT_KEY,
+        base_url=mock.base_url,
+        models=(ModelEntry(name="claude-sonnet-4-5", alias="sonnet"),),
+    )
+    plane.apply(replace(settings, claude_api_key=(aliased, *settings.claude_api_key)))
+    rows = {row["id"]: row for row in plane.served_models()}
+    assert rows["sonnet"] == {
+        "id": "sonnet",
+        "owned_by": "claude",
+        "family": "claude",
+        "credentials": ["claude-api-key[0]"],
+        "upstream": ["claude-sonnet-4-5"],
+    }
+    # The keyed entry without a list serves the family's catalogue: both keys serve it.
+    catalogue = [row for row in rows.values() if row["family"] == "gemini"]
+    assert catalogue and all(row["upstream"] == [row["id"]] for row in catalogue)
+    assert [row["id"] for row in plane.served_models()] == [m.id for m in plane.registry.models()]
 
 
 @pytest.mark.anyio
