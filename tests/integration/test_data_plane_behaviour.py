@@ -87,8 +87,7 @@ CHECK: dict[str, Callable[[bytes], None]] = {
     "openai-chat": check_chat,
     "openai-responses": check_responses,
     "anthropic": check_anthropic,
-    # Google ends events with CRLF, passed through as is; the checker wants LF.
-    "gemini": lambda raw: check_gemini(raw.replace(b"\r\n", b"\n")),
+    "gemini": check_gemini,
 }
 # A model of the client's own format's family (pass-through) and of another (translated).
 SAME = {

@@ -94,8 +94,7 @@ CHECK: dict[WireFormat, Callable[[bytes], None]] = {
     WireFormat.OPENAI_CHAT: check_chat,
     WireFormat.OPENAI_RESPONSES: check_responses,
     WireFormat.ANTHROPIC: check_anthropic,
-    # Google ends events with CRLF (passed through as is); the checker wants LF.
-    WireFormat.GEMINI: lambda raw: check_gemini(raw.replace(b"\r\n", b"\n")),
+    WireFormat.GEMINI: check_gemini,  # (CRLF as Google sends it, or LF)
 }
 FAMILY_FORMAT = {
     "openai-compatible": WireFormat.OPENAI_CHAT,

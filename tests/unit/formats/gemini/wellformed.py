@@ -46,10 +46,11 @@ _USAGE_INTS = (
 
 
 def check_stream(raw: bytes) -> None:
-    """Assert `raw` is a well-formed Gemini SSE stream (alt=sse)."""
+    """Assert `raw` is a well-formed Gemini SSE stream (alt=sse). Google ends lines with CRLF,
+    the proxy's own additions (keep-alives, a closing error) with LF: SSE allows both, mixed."""
     parser = SSEParser()
     events = parser.feed(raw) + parser.close()
-    assert raw.endswith(b"\n\n"), "the last SSE event is not terminated by a blank line"
+    assert raw.endswith((b"\n\n", b"\r\n\r\n")), "the last event is not terminated"
     for event in events:
         assert event.event is None, f"Gemini SSE has no event names, got {event.event!r}"
     check_chunks([orjson.loads(event.data) for event in events])
