@@ -13,11 +13,20 @@ file or nothing, never half a file.
 from __future__ import annotations
 
 import difflib
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cliproxyctl.configedit import ConfigFileError, check_loads
+
+__all__ = [
+    "ConfigChange",
+    "ConfigFileError",
+    "masked_diff",
+    "plan_change",
+    "read_current",
+    "write_change",
+]
 from cliproxyctl.render import mask
 from cliproxyctl.tomledit import (
     ConfigEdit,
@@ -27,12 +36,8 @@ from cliproxyctl.tomledit import (
     current_values,
 )
 from cliproxyctl.tomledit import parse as parse_toml
-from daemon.config import ConfigError, default_config_text, load_config
+from daemon.config import default_config_text
 from daemon.fileio import atomic_write
-
-
-class ConfigFileError(Exception):
-    """The file cannot be set up: not TOML, unreadable, or the edit would break it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +101,7 @@ def plan_change(
     new_text = doc.as_string()
     if old_text is None:
         changes.insert(0, "created from the commented template")
-    warnings = _check_loads(new_text, old_text, environ)
+    warnings = check_loads(new_text, old_text, environ)
     return ConfigChange(path, old_text, new_text, changes, warnings, base)
 
 
@@ -118,22 +123,3 @@ def write_change(change: ConfigChange) -> None:
     if not change.path.parent.exists():
         change.path.parent.mkdir(parents=True, mode=0o700)
     atomic_write(change.path, change.new_text, mode=0o600)
-
-
-def _check_loads(new_text: str, old_text: str | None, environ: Mapping[str, str]) -> list[str]:
-    """The new text's load warnings; ConfigFileError when it does not load but the old did."""
-    with tempfile.TemporaryDirectory(prefix="cliproxy-setup-") as folder:
-        probe = Path(folder) / "config.toml"
-        probe.write_text(new_text, encoding="utf-8")
-        try:
-            return list(load_config(probe, environ).warnings)
-        except ConfigError as error:
-            new_error = str(error).replace(str(probe), "config.toml")
-        if old_text is not None:
-            probe.write_text(old_text, encoding="utf-8")
-            try:
-                load_config(probe, environ)
-            except ConfigError:
-                # Already broken before this edit (e.g. an os.environ/ variable unset here).
-                return [f"the config does not load here: {new_error}"]
-    raise ConfigFileError(f"the edited config would not load: {new_error}")
