@@ -80,7 +80,13 @@ def test_zsh_and_fish_completion_list_the_subcommands(
         _TYPER_COMPLETE_ARGS="cliproxyctl config ",
         _TYPER_COMPLETE_FISH_ACTION="get-args",
     )
-    assert [line.split("\t")[0] for line in fish.splitlines()] == ["path", "show", "validate", "set", "unset"]
+    assert [line.split("\t")[0] for line in fish.splitlines()] == [
+        "path",
+        "show",
+        "validate",
+        "set",
+        "unset",
+    ]
 
 
 def test_the_bash_script_completes_in_a_real_bash(tmp_path: Path) -> None:
