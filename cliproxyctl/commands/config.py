@@ -53,6 +53,55 @@ def show(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     console.print_json(data=settings)
 
 
+@app.command("get")
+def get_key(ctx: typer.Context, key: KeyArg, as_json: JsonFlag = False) -> None:
+    """Print one effective setting (secrets masked), and whether the file sets it."""
+    from cliproxyctl.tomledit import parse as parse_toml
+    from cliproxyctl.tomlpath import KeyPathError, get_value, parse_path
+
+    cli = current(ctx)
+    loaded = _load(cli.config_path, cli.environ, strict=None)
+    try:
+        path = parse_path(key)
+    except KeyPathError as error:
+        raise CliError(str(error)) from error
+    settings = redact(loaded.settings, set(loaded.settings.secrets()))
+    found, value = _lookup(settings, path)
+    if not found:
+        raise CliError(f"{key} is not a setting cliproxy has (see `cliproxyctl config show`)")
+    in_file: bool | None = None
+    if cli.config_path.suffix.lower() == ".toml":
+        doc = parse_toml(cli.config_path.read_text(encoding="utf-8"))
+        try:
+            in_file = get_value(doc, path) is not None
+        except KeyPathError:
+            in_file = False
+    if as_json:
+        details = {"key": key, "value": value, "set_in_file": in_file}
+        print_json("config get", True, details)
+        return
+    where = {True: "set in the file", False: "default", None: ""}[in_file]
+    console.print(f"{key} = {_show(value)}" + (f"  ({where})" if where else ""))
+
+
+def _lookup(settings: Any, path: tuple[str | int, ...]) -> tuple[bool, Any]:
+    """The value at a file-style key path in the settings as plain data (kebab → snake)."""
+    node = settings
+    for segment in path:
+        if isinstance(segment, int):
+            if not isinstance(node, list) or segment >= len(node):
+                return False, None
+            node = node[segment]
+            continue
+        if not isinstance(node, dict):
+            return False, None
+        name = segment if segment in node else segment.replace("-", "_")
+        if name not in node:
+            return False, None
+        node = node[name]
+    return True, node
+
+
 @app.command("validate")
 def validate(
     ctx: typer.Context,

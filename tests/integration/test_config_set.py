@@ -79,3 +79,19 @@ def test_a_running_daemon_reloads_and_a_bad_edit_changes_nothing(sandbox: Sandbo
         assert "after a restart" in details(restart)["reload"]["message"]
     finally:
         sandbox.cli("stop")
+
+
+def test_get_shows_the_effective_value_and_where_it_comes_from(sandbox: Sandbox) -> None:
+    sandbox.write_config(CONFIG)
+    set_here = details(sandbox.cli("config", "get", "routing.strategy", "--json"))
+    assert set_here == {"key": "routing.strategy", "value": "round-robin", "set_in_file": True}
+    default = details(sandbox.cli("config", "get", "upstream-timeouts.first-byte", "--json"))
+    assert default["set_in_file"] is False and default["value"] > 0
+    secret = sandbox.cli("config", "get", "claude-api-key[0].api-key")
+    assert (
+        secret.returncode == 0
+        and SECRET not in secret.stdout
+        and "set in the file" in secret.stdout
+    )
+    unknown = sandbox.cli("config", "get", "routing.sideways")
+    assert unknown.returncode == 1 and "not a setting" in unknown.stderr
