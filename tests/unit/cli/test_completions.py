@@ -83,6 +83,7 @@ def test_zsh_and_fish_completion_list_the_subcommands(
     assert [line.split("\t")[0] for line in fish.splitlines()] == [
         "path",
         "show",
+        "get",
         "validate",
         "set",
         "unset",
