@@ -132,6 +132,9 @@ KNOWN_PASSTHROUGH: frozenset[str] = frozenset(
     }
 )
 
+# CLIProxyAPI's `streaming` block: keepalive-seconds acts (as stream-keepalive-seconds).
+STREAMING_KEYS = frozenset({"keepalive-seconds", "bootstrap-retries"})
+
 TLS_KEYS = frozenset({"enable", "cert", "key"})
 
 UPSTREAM_TIMEOUT_KEYS = frozenset({"connect", "first-byte", "idle", "non-stream"})

@@ -30,6 +30,12 @@ MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
 
 def build_settings(ctx: Context, data: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
     top = Table(ctx, (), data, k.TOP_LEVEL_KEYS, k.KNOWN_PASSTHROUGH)
+    settings = _settings(top, environ)
+    _note_inert(ctx, settings)
+    return settings
+
+
+def _settings(top: Table, environ: Mapping[str, str]) -> Settings:
     return Settings(
         host=_host(top),
         port=top.integer("port", DEFAULT_PORT, 0, 65535),  # 0: any free port
@@ -42,13 +48,13 @@ def build_settings(ctx: Context, data: Mapping[str, Any], environ: Mapping[str, 
         proxy_url=top.proxy_url("proxy-url", allow_direct=False),
         request_retry=top.integer("request-retry", 3, 0),
         max_retry_interval=top.integer("max-retry-interval", 30, 0),
-        strict_config=ctx.strict,
+        strict_config=top.ctx.strict,
         usage_statistics_enabled=top.flag("usage-statistics-enabled"),
         force_model_prefix=top.flag("force-model-prefix"),
         drain_timeout=top.number("drain-timeout", 30.0, 0.0),
         max_body_size_mb=top.integer("max-body-size-mb", 32, 1),
         upstream_timeouts=_upstream_timeouts(top),
-        stream_keepalive_seconds=top.number("stream-keepalive-seconds", 15.0, 0.0),
+        stream_keepalive_seconds=_stream_keepalive(top),
         health_tracking=_health_tracking(top),
         transient_error_cooldown_seconds=top.number("transient-error-cooldown-seconds", 60.0, 0.0),
         max_cooldown=_duration(top, "max-cooldown", 21600.0),
@@ -75,6 +81,36 @@ def build_settings(ctx: Context, data: Mapping[str, Any], environ: Mapping[str, 
         oauth_excluded_models=_oauth_excluded_models(top),
         extra=top.extra,
     )
+
+
+def _stream_keepalive(top: Table) -> float:
+    """`stream-keepalive-seconds`, else CLIProxyAPI's `streaming.keepalive-seconds`."""
+    streaming = top.raw("streaming")
+    if top.raw("stream-keepalive-seconds") is None and isinstance(streaming, Mapping):
+        inner = Table(top.ctx, ("streaming",), streaming, k.STREAMING_KEYS)
+        if inner.raw("keepalive-seconds") is not None:
+            return inner.number("keepalive-seconds", 15.0, 0.0)
+    return top.number("stream-keepalive-seconds", 15.0, 0.0)
+
+
+def _note_inert(ctx: Context, settings: Settings) -> None:
+    """One warning naming the CLIProxyAPI switches this file turns on that cliproxy accepts but
+    does not act on, so nobody waits for a setting that does nothing. (`ws-auth` guards an API
+    cliproxy does not have: nothing to wait for.)"""
+    inert = [
+        name
+        for name, on in (
+            ("request-log", settings.request_log),
+            ("commercial-mode", settings.commercial_mode),
+            ("nonstream-keepalive-interval", settings.nonstream_keepalive_interval > 0),
+        )
+        if on
+    ]
+    if inert:
+        ctx.warnings.append(
+            f"{ctx.path.name}: accepted for CLIProxyAPI compatibility, no effect in cliproxy "
+            f"yet: {', '.join(inert)}"
+        )
 
 
 def _host(top: Table) -> str:

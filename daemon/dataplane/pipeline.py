@@ -23,6 +23,7 @@ from daemon.asgi import Receive, Send, send_bytes
 from daemon.dataplane.attempts import AttemptLoop, Budget, Prepared
 from daemon.dataplane.endings import ending_for
 from daemon.dataplane.follow import FOLLOW
+from daemon.dataplane.headers import passed_through
 from daemon.dataplane.relay import PassThrough, Translating, copy_stream
 from daemon.dataplane.upstream import UpstreamPool, UpstreamTimeout, UpstreamUnreachable
 from daemon.dataplane.watch import ClientWatch
@@ -126,6 +127,8 @@ class Pipeline:
             self.router.in_flight.inc(credential)
             try:
                 headers = {"x-cliproxy-model": opened.resolution.model}
+                if settings.passthrough_headers:
+                    headers = {**passed_through(opened.response.headers.items()), **headers}
                 if call.stream:
                     broke = await self._stream(call, route, opened.response, watch, headers)
                     if broke:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import EXAMPLE_API_KEYS, KNOWN_PASSTHROUGH, load_config
+from daemon.config import EXAMPLE_API_KEYS, KNOWN_PASSTHROUGH, ConfigError, load_config
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "config" / "cliproxyapi-config.yaml"
 ENV = {"HOME": "/home/cpa"}
@@ -104,3 +104,37 @@ def test_sample_file_keys_are_kept_for_the_safe_mode_check(tmp_path: Path, key: 
     path = tmp_path / "config.yaml"
     path.write_text(f'api-keys:\n  - "{key}"\n', encoding="utf-8")
     assert set(load_config(path, {}).settings.api_keys) & EXAMPLE_API_KEYS == {key}
+
+
+def test_streaming_keepalive_seconds_is_the_stream_keep_alive(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("streaming:\n  keepalive-seconds: 20\n  bootstrap-retries: 1\n")
+    assert load_config(path, ENV).settings.stream_keepalive_seconds == 20.0
+    path.write_text("stream-keepalive-seconds: 5\nstreaming:\n  keepalive-seconds: 20\n")
+    assert load_config(path, ENV).settings.stream_keepalive_seconds == 5.0  # ours wins
+    path.write_text("streaming:\n  keepalive-seconds: 0\n")
+    assert load_config(path, ENV).settings.stream_keepalive_seconds == 0.0  # off, as in CPA
+    path.write_text("streaming:\n  keepalive-seconds: soon\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml:2: streaming\.keepalive-seconds"):
+        load_config(path, ENV)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("request-log: true\n", "request-log"),
+        ("commercial-mode: true\nnonstream-keepalive-interval: 30\n", "commercial-mode, nonstream"),
+        ("request-log: false\nnonstream-keepalive-interval: 0\nws-auth: true\n", None),
+    ],
+)
+def test_switches_that_do_nothing_here_are_named_once(
+    tmp_path: Path, text: str, named: str | None
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    warnings = load_config(path, ENV).warnings
+    if named is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and "no effect in cliproxy yet" in warnings[0]
+        assert named in warnings[0]
