@@ -102,7 +102,6 @@ def _note_inert(ctx: Context, settings: Settings) -> None:
         for name, on in (
             ("request-log", settings.request_log),
             ("commercial-mode", settings.commercial_mode),
-            ("nonstream-keepalive-interval", settings.nonstream_keepalive_interval > 0),
         )
         if on
     ]

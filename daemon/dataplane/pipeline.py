@@ -20,14 +20,14 @@ import aiohttp
 import orjson
 
 from daemon.asgi import Receive, Send, send_bytes
-from daemon.dataplane.attempts import AttemptLoop, Budget, Prepared
+from daemon.dataplane.attempts import AttemptLoop, Budget, Opened, Prepared
 from daemon.dataplane.endings import ending_for
 from daemon.dataplane.follow import FOLLOW
 from daemon.dataplane.headers import passed_through
 from daemon.dataplane.relay import PassThrough, Translating, copy_stream
 from daemon.dataplane.upstream import UpstreamPool, UpstreamTimeout, UpstreamUnreachable
 from daemon.dataplane.watch import ClientWatch
-from daemon.errors import InvalidRequest, UpstreamFailed
+from daemon.errors import InvalidRequest, ProxyError, UpstreamFailed, render_error
 from daemon.formats.base import Codec, codec_for
 from daemon.formats.policy import check_translatable
 from daemon.model import ApiError, Request, Usage, WireFormat
@@ -50,6 +50,11 @@ SSE_HEADERS = [
     (b"x-accel-buffering", b"no"),
 ]
 JSON_STREAM_HEADERS = [(b"content-type", b"application/json")]
+EARLY_JSON_START = {"type": "http.response.start", "status": 200, "headers": JSON_STREAM_HEADERS}
+
+
+def _always() -> bool:
+    return True
 
 
 @dataclass(slots=True)
@@ -120,27 +125,48 @@ class Pipeline:
         loop = AttemptLoop(
             self.router, self.registry, self.pool, settings.fallback_chains, self.state.masker.mask
         )
-        async with ClientWatch(receive, send, settings.stream_keepalive_seconds) as watch:
-            opened = await loop.open(resolution, prepare, budget, session)
-            route: Route = opened.prepared.context
-            credential = route.target.credential.id
-            self.router.in_flight.inc(credential)
+        interval = (
+            settings.stream_keepalive_seconds
+            if call.stream
+            else settings.nonstream_keepalive_interval
+        )
+        async with ClientWatch(receive, send, interval) as watch:
+            if not call.stream and interval:
+                # nonstream-keepalive-interval: for clients behind proxies that drop idle
+                # connections, a 200 goes out early, then a newline (JSON allows leading
+                # whitespace) each interval until the answer. An error after that can only
+                # be the body, under the 200: the price of the setting.
+                watch.keep_alive(b"\n", _always, start=EARLY_JSON_START)
             try:
-                headers = {"x-cliproxy-model": opened.resolution.model}
-                if settings.passthrough_headers:
-                    headers = {**passed_through(opened.response.headers.items()), **headers}
-                if call.stream:
-                    broke = await self._stream(call, route, opened.response, watch, headers)
-                    if broke:
-                        self.router.stream_broke(opened.choice)
-                else:
-                    raw = await self.pool.read_body(opened.response, MAX_UPSTREAM_BODY)
-                    await self._whole(call, route, raw, watch.send, headers)
-            finally:
-                self.router.in_flight.dec(credential)
-                opened.response.close()
+                opened = await loop.open(resolution, prepare, budget, session)
+                await self._answer(call, opened, watch)
+            except ProxyError as error:
+                if not watch.started_early:
+                    raise
+                _, _, body = render_error(call.client_format, error.to_api_error())
+                await watch.send({"type": "http.response.body", "body": body, "more_body": False})
         if watch.gone:
             log.info("client went away; its upstream request was cancelled")
+
+    async def _answer(self, call: Call, opened: Opened, watch: ClientWatch) -> None:
+        """Relay the opened upstream answer to the client, streamed or whole."""
+        route: Route = opened.prepared.context
+        credential = route.target.credential.id
+        self.router.in_flight.inc(credential)
+        try:
+            headers = {"x-cliproxy-model": opened.resolution.model}
+            if self.state.settings.passthrough_headers:
+                headers = {**passed_through(opened.response.headers.items()), **headers}
+            if call.stream:
+                broke = await self._stream(call, route, opened.response, watch, headers)
+                if broke:
+                    self.router.stream_broke(opened.choice)
+            else:
+                raw = await self.pool.read_body(opened.response, MAX_UPSTREAM_BODY)
+                await self._whole(call, route, raw, watch.send, headers)
+        finally:
+            self.router.in_flight.dec(credential)
+            opened.response.close()
 
     def _route(
         self,

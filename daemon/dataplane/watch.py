@@ -30,6 +30,8 @@ class ClientWatch:
         self._at_boundary: Callable[[], bool] = lambda: True
         self._last_sent = time.monotonic()
         self._finished = False
+        self._early_start: Message | None = None  # sent before the first keep-alive, if unsent
+        self.started_early = False  # the keep-alive sent the response start
         self.gone = False
 
     async def __aenter__(self) -> ClientWatch:
@@ -51,13 +53,21 @@ class ClientWatch:
             return True
         return False
 
-    def keep_alive(self, data: bytes | None, at_boundary: Callable[[], bool]) -> None:
+    def keep_alive(
+        self, data: bytes | None, at_boundary: Callable[[], bool], start: Message | None = None
+    ) -> None:
         """From now on, send `data` when the response has been silent for the interval, but
-        only between two events (`at_boundary`)."""
+        only between two events (`at_boundary`). With `start`, a response not begun yet is
+        begun with it first (`started_early`); the start sent later is then dropped."""
         self._keepalive = data
         self._at_boundary = at_boundary
+        self._early_start = start
 
     async def send(self, message: Message) -> None:
+        if self.started_early and message["type"] == "http.response.start":
+            return  # the keep-alive began the response already
+        if message["type"] == "http.response.start":
+            self._early_start = None
         await self._send(message)
         if message["type"] == "http.response.body":
             self._last_sent = time.monotonic()
@@ -91,4 +101,8 @@ class ClientWatch:
             return
         if time.monotonic() - self._last_sent < self._interval or not self._at_boundary():
             return
+        if self._early_start is not None:
+            start, self._early_start = self._early_start, None
+            await self._send(start)
+            self.started_early = True
         await self.send({"type": "http.response.body", "body": self._keepalive, "more_body": True})

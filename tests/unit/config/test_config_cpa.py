@@ -123,8 +123,8 @@ def test_streaming_keepalive_seconds_is_the_stream_keep_alive(tmp_path: Path) ->
     ("text", "named"),
     [
         ("request-log: true\n", "request-log"),
-        ("commercial-mode: true\nnonstream-keepalive-interval: 30\n", "commercial-mode, nonstream"),
-        ("request-log: false\nnonstream-keepalive-interval: 0\nws-auth: true\n", None),
+        ("commercial-mode: true\nrequest-log: true\n", "request-log, commercial-mode"),
+        ("request-log: false\nnonstream-keepalive-interval: 30\nws-auth: true\n", None),
     ],
 )
 def test_switches_that_do_nothing_here_are_named_once(

@@ -86,3 +86,35 @@ async def test_keep_alives_only_between_events_and_never_after_the_end() -> None
         count = len(client.sent)
         await asyncio.sleep(0.2)
         assert len(client.sent) == count  # nothing after the last body
+
+
+@pytest.mark.anyio
+async def test_a_keep_alive_with_a_start_begins_the_response_early_and_drops_the_later_start() -> (
+    None
+):
+    client = Client()
+    start: Message = {"type": "http.response.start", "status": 200, "headers": []}
+    async with ClientWatch(client.receive, client.send, 0.05) as watch:
+        watch.keep_alive(b"\n", lambda: True, start=start)
+        await asyncio.sleep(0.18)  # a slow answer: the start, then a newline per interval
+        assert watch.started_early
+        await watch.send({"type": "http.response.start", "status": 200, "headers": [(b"a", b"b")]})
+        await watch.send({"type": "http.response.body", "body": b"{}", "more_body": False})
+    kinds = [m["type"] for m in client.sent]
+    assert kinds[0] == "http.response.start" and kinds.count("http.response.start") == 1
+    assert client.sent[0] is start
+    assert b"".join(m.get("body", b"") for m in client.sent[1:]) == b"\n" * (len(kinds) - 2) + b"{}"
+    assert len(kinds) >= 4  # at least two newlines went out
+
+
+@pytest.mark.anyio
+async def test_a_quick_answer_never_sees_the_early_start() -> None:
+    client = Client()
+    start: Message = {"type": "http.response.start", "status": 200, "headers": []}
+    async with ClientWatch(client.receive, client.send, 0.2) as watch:
+        watch.keep_alive(b"\n", lambda: True, start=start)
+        await watch.send({"type": "http.response.start", "status": 429, "headers": []})
+        await watch.send({"type": "http.response.body", "body": b"{}", "more_body": False})
+        await asyncio.sleep(0.3)  # past the interval: nothing more once the answer began
+    assert not watch.started_early
+    assert [m.get("status") for m in client.sent] == [429, None]
