@@ -103,17 +103,19 @@ class AttemptLoop:
                         if choice.next_try is None:
                             break
                         tried = set()
-                    now = clock.time()
                     if choice.probing:
                         # Another request probes a cooled target: its success frees the
-                        # target at once, so look again soon, for up to max-retry-interval.
+                        # target at once, so look again soon, for up to max-retry-interval
+                        # of real time (the sleeps are real, whatever clock routing reads).
+                        waited = asyncio.get_running_loop().time()
                         if probe_wait_over is None:
-                            probe_wait_over = now + budget.max_wait
-                        if now < probe_wait_over:
-                            pause = min(MIN_WAIT * 2**polls, PROBE_POLL, probe_wait_over - now)
+                            probe_wait_over = waited + budget.max_wait
+                        if waited < probe_wait_over:
+                            pause = min(MIN_WAIT * 2**polls, PROBE_POLL, probe_wait_over - waited)
                             await asyncio.sleep(pause)  # a leaving client cancels this sleep
                             polls += 1
                             continue
+                    now = clock.time()
                     if soonest is None or choice.next_try < soonest[0]:
                         soonest = (choice.next_try, choice.reason, resolution)
                     wait = choice.next_try - now
