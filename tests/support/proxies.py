@@ -270,8 +270,11 @@ class Socks5Proxy(_ThreadedProxy):
         except OSError:
             await self._reply(writer, 5)  # connection refused
             return
-        await self._reply(writer, 0)
-        await self._pipe(reader, writer, target_r, target_w)
+        try:
+            await self._reply(writer, 0)
+            await self._pipe(reader, writer, target_r, target_w)
+        finally:
+            await _close(target_w)  # also when the client leaves, or stop() cancels, first
 
     async def _reply(self, writer: asyncio.StreamWriter, code: int) -> None:
         writer.write(bytes((5, code, 0, 1)) + ipaddress.IPv4Address(_LOOPBACK).packed + b"\0\0")
@@ -318,22 +321,26 @@ class HttpProxy(_ThreadedProxy):
             writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
             await writer.drain()
             return
-        if method == "CONNECT":
-            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await writer.drain()
-        else:
-            path = parts.path or "/"
-            if parts.query:
-                path += "?" + parts.query
-            kept = [
-                f"{k}:{v}"
-                for k, v in headers
-                if not k.lower().startswith("proxy-") and k.lower() not in ("connection",)
-            ]
-            rewritten = "\r\n".join([f"{method} {path} {version}", *kept, "Connection: close"])
-            target_w.write((rewritten + "\r\n\r\n").encode("latin-1"))
-            await target_w.drain()
-        await self._pipe(reader, writer, target_r, target_w)
+        try:
+            if method == "CONNECT":
+                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                await writer.drain()
+            else:
+                path = parts.path or "/"
+                if parts.query:
+                    path += "?" + parts.query
+                kept = [
+                    f"{k}:{v}"
+                    for k, v in headers
+                    if not k.lower().startswith("proxy-") and k.lower() not in ("connection",)
+                ]
+                request_line = f"{method} {path} {version}"
+                rewritten = "\r\n".join([request_line, *kept, "Connection: close"])
+                target_w.write((rewritten + "\r\n\r\n").encode("latin-1"))
+                await target_w.drain()
+            await self._pipe(reader, writer, target_r, target_w)
+        finally:
+            await _close(target_w)  # also when the client leaves, or stop() cancels, first
 
 
 def _basic(username: str, password: str) -> str:
