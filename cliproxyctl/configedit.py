@@ -49,17 +49,9 @@ def edit_key(
 ) -> KeyChange:
     """Apply `apply` (set_value or unset_value with its value bound) to `key` of the file at
     `path`, and write the result if it loads and names no unknown key; else ConfigFileError."""
-    if path.suffix.lower() != ".toml":
-        raise ConfigFileError(
-            f"config set edits TOML files, and {path} is not one; edit it by hand (cliproxy "
-            "reads the same keys from both syntaxes)"
-        )
-    try:
-        old_text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigFileError(f"no config file at {path}; `cliproxyctl setup` makes one") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigFileError(f"cannot read {path}: {error}") from error
+    old_text = read_toml_text(path, "config set edits TOML files", "edit it by hand")
+    if old_text is None:
+        raise ConfigFileError(f"no config file at {path}; `cliproxyctl setup` makes one")
     try:
         doc = parse_toml(old_text)
         old = apply(doc, key)
@@ -81,6 +73,21 @@ def edit_key(
         )
     atomic_write(path, new_text, mode=0o600)
     return KeyChange(path, spelled, old, new, changed=True, warnings=warnings)
+
+
+def read_toml_text(path: Path, refusal: str, advice: str) -> str | None:
+    """The text of the TOML file at `path` (None: no file yet); ConfigFileError for another
+    syntax (`refusal` and `advice` say why and what to do) or a file that cannot be read."""
+    if path.suffix.lower() != ".toml":
+        raise ConfigFileError(
+            f"{refusal}, and {path} is not one; {advice} (cliproxy reads the same keys from both)"
+        )
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigFileError(f"cannot read {path}: {error}") from error
 
 
 def check_loads(new_text: str, old_text: str | None, environ: Mapping[str, str]) -> list[str]:

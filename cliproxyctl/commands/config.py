@@ -168,7 +168,7 @@ def _change(
     except (ConfigFileError, KeyPathError) as error:
         raise CliError(str(error), {"path": str(cli.config_path), "changed": False}) from error
     reload = _reload(cli) if change.changed else None
-    shown = _masked(change, cli)
+    shown = _masked(change)
     details = {**shown, "path": str(change.path), "changed": change.changed, "reload": reload}
     if as_json:
         print_json(command, True, {**details, "warnings": change.warnings})
@@ -196,14 +196,17 @@ def _reload(cli: CliContext) -> dict[str, Any] | None:
             return None
 
 
-def _masked(change: KeyChange, cli: CliContext) -> dict[str, Any]:
-    """Old and new value, with secret-looking keys masked (api-key, secret-key, api-keys)."""
-    secret = any(word in change.key for word in ("api-key", "secret", "password", "token"))
+def _masked(change: KeyChange) -> dict[str, Any]:
+    """Old and new value, masked for keys that hold secrets (keys, headers, proxy URLs)."""
+    secret = any(word in change.key for word in _SECRET_WORDS)
     values = {"key": change.key, "old": change.old, "new": change.new}
     if secret:
         for name in ("old", "new"):
             values[name] = redact(values[name], _strings(values[name]))
     return values
+
+
+_SECRET_WORDS = ("api-key", "secret", "password", "token", "headers", "proxy-url")
 
 
 def _strings(value: Any) -> set[str]:

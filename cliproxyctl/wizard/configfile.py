@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cliproxyctl.configedit import ConfigFileError, check_loads
+from cliproxyctl.configedit import ConfigFileError, check_loads, read_toml_text
 
 __all__ = [
     "ConfigChange",
@@ -60,17 +60,10 @@ class ConfigChange:
 
 def read_current(path: Path) -> tuple[str | None, CurrentValues | None]:
     """The file's text and values, or (None, None) when there is no file yet."""
-    if path.suffix.lower() != ".toml":
-        raise ConfigFileError(
-            f"setup edits TOML files, and {path} is not one; pass --config with a .toml path "
-            "to write a new file (cliproxy reads the same keys from both)"
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    advice = "pass --config with a .toml path to write a new file"
+    text = read_toml_text(path, "setup edits TOML files", advice)
+    if text is None:
         return None, None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigFileError(f"cannot read {path}: {error}") from error
     try:
         return text, current_values(parse_toml(text))
     except TomlEditError as error:
