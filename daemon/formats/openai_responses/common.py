@@ -124,11 +124,11 @@ def decode_usage(raw: Any) -> Usage:
     written = in_details.get("cache_write_tokens") if isinstance(in_details, dict) else None
     reasoning = out_details.get("reasoning_tokens") if isinstance(out_details, dict) else None
     return Usage(
-        input_tokens=_int(raw.get("input_tokens")),
-        output_tokens=_int(raw.get("output_tokens")),
-        cached_tokens=_int(cached),
-        cache_creation_tokens=_int(written),
-        reasoning_tokens=_int(reasoning),
+        input_tokens=lenient_int(raw.get("input_tokens")),
+        output_tokens=lenient_int(raw.get("output_tokens")),
+        cached_tokens=lenient_int(cached),
+        cache_creation_tokens=lenient_int(written),
+        reasoning_tokens=lenient_int(reasoning),
     )
 
 
@@ -145,7 +145,8 @@ def encode_usage(usage: Usage) -> dict[str, Any]:
     }
 
 
-def _int(value: Any) -> int:
+def lenient_int(value: Any) -> int:
+    """An integer field of an upstream event or body; 0 for anything else (absent, bool, …)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 

@@ -18,7 +18,13 @@ from typing import Any
 import orjson
 
 from daemon.formats import reasoning
-from daemon.formats.openai_responses.common import FMT, MARK, decode_usage, joined_tool_name
+from daemon.formats.openai_responses.common import (
+    FMT,
+    MARK,
+    decode_usage,
+    joined_tool_name,
+    lenient_int,
+)
 from daemon.formats.openai_responses.response import stop_reason_of
 from daemon.formats.sse import SSEEvent
 from daemon.model import (
@@ -182,7 +188,7 @@ class ResponsesStreamDecoder:
         item = data.get("item")
         if not isinstance(item, dict):
             return
-        oi = _int(data.get("output_index"))
+        oi = lenient_int(data.get("output_index"))
         if item.get("type") == "function_call":
             block = self._begin((oi, -1), _call_part(item), out)
             self._emit(block, str(item.get("arguments") or ""), out)
@@ -193,7 +199,7 @@ class ResponsesStreamDecoder:
         item = data.get("item")
         if not isinstance(item, dict):
             return
-        oi = _int(data.get("output_index"))
+        oi = lenient_int(data.get("output_index"))
         kind = item.get("type")
         if kind == "message":
             content = item.get("content")
@@ -231,46 +237,46 @@ class ResponsesStreamDecoder:
         part = data.get("part")
         if not isinstance(part, dict) or part.get("type") not in ("output_text", "refusal"):
             return
-        key = (_int(data.get("output_index")), _int(data.get("content_index")))
+        key = (lenient_int(data.get("output_index")), lenient_int(data.get("content_index")))
         if part.get("type") == "refusal":
             self._saw_refusal = True
         block = self._begin(key, TextPart(text=""), out)
         self._emit(block, _part_text(part) or "", out)
 
     def _part_done(self, data: dict[str, Any], out: list[StreamEvent]) -> None:
-        key = (_int(data.get("output_index")), _int(data.get("content_index")))
+        key = (lenient_int(data.get("output_index")), lenient_int(data.get("content_index")))
         part = data.get("part")
         if isinstance(part, dict):
             self._catch_up(self._live(key), _part_text(part), out)
         self._stop(key, out)
 
     def _text_delta(self, data: dict[str, Any], out: list[StreamEvent]) -> None:
-        key = (_int(data.get("output_index")), _int(data.get("content_index")))
+        key = (lenient_int(data.get("output_index")), lenient_int(data.get("content_index")))
         if data.get("type") == "response.refusal.delta":
             self._saw_refusal = True
         block = self._live(key) or self._begin(key, TextPart(text=""), out)
         self._emit(block, _str(data.get("delta")) or "", out)
 
     def _text_done(self, data: dict[str, Any], out: list[StreamEvent]) -> None:
-        key = (_int(data.get("output_index")), _int(data.get("content_index")))
+        key = (lenient_int(data.get("output_index")), lenient_int(data.get("content_index")))
         self._catch_up(self._live(key), data.get("text", data.get("refusal")), out)
 
     def _summary_part(self, data: dict[str, Any], out: list[StreamEvent]) -> None:
-        key = (_int(data.get("output_index")), -1)
+        key = (lenient_int(data.get("output_index")), -1)
         block = self._live(key) or self._begin(key, ThinkingPart(id=_str(data.get("item_id"))), out)
         if block.parts_seen > 0 and block.sent > 0:
             self._emit(block, "\n\n", out)
         block.parts_seen += 1
 
     def _thinking_delta(self, data: dict[str, Any], out: list[StreamEvent]) -> None:
-        key = (_int(data.get("output_index")), -1)
+        key = (lenient_int(data.get("output_index")), -1)
         block = self._live(key) or self._begin(key, ThinkingPart(id=_str(data.get("item_id"))), out)
         if block.parts_seen == 0:
             block.parts_seen = 1
         self._emit(block, _str(data.get("delta")) or "", out)
 
     def _args_delta(self, data: dict[str, Any], out: list[StreamEvent]) -> None:
-        key = (_int(data.get("output_index")), -1)
+        key = (lenient_int(data.get("output_index")), -1)
         block = self._live(key)
         if block is None:
             item_id = _str(data.get("item_id")) or ""
@@ -278,7 +284,8 @@ class ResponsesStreamDecoder:
         self._emit(block, _str(data.get("delta")) or "", out)
 
     def _args_done(self, data: dict[str, Any], out: list[StreamEvent]) -> None:
-        self._catch_up(self._live((_int(data.get("output_index")), -1)), data.get("arguments"), out)
+        block = self._live((lenient_int(data.get("output_index")), -1))
+        self._catch_up(block, data.get("arguments"), out)
 
     def _terminal(self, data: dict[str, Any], out: list[StreamEvent]) -> None:
         response = data.get("response")
@@ -315,10 +322,6 @@ def _call_part(item: dict[str, Any]) -> ToolCallPart:
 
 def _part_text(part: dict[str, Any]) -> str | None:
     return _str(part.get("text", part.get("refusal")))
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _str(value: Any) -> str | None:
